@@ -162,14 +162,15 @@ func (s Statement) Allows(action string) bool {
 	return false
 }
 
-// WildcardMatch matches IAM patterns with * and ?, case-insensitively as IAM does for actions.
+// WildcardMatch matches IAM patterns with * and ?, ignoring ASCII case as
+// IAM does for actions. It does not allocate: it runs on every statement.
 func WildcardMatch(pattern, s string) bool {
-	p, v := strings.ToLower(pattern), strings.ToLower(s)
+	p, v := pattern, s
 	// Iterative glob match with backtracking on the last star.
 	pi, vi, star, mark := 0, 0, -1, 0
 	for vi < len(v) {
 		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == v[vi]):
+		case pi < len(p) && (p[pi] == '?' || lower(p[pi]) == lower(v[vi])):
 			pi++
 			vi++
 		case pi < len(p) && p[pi] == '*':
@@ -187,4 +188,11 @@ func WildcardMatch(pattern, s string) bool {
 		pi++
 	}
 	return pi == len(p)
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
