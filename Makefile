@@ -1,0 +1,59 @@
+# kdaguard build, test and demo. `make test` is the one test command: it
+# installs what the tests need into ./bin and ./node_modules first.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+GO      ?= go
+BIN     := $(CURDIR)/bin
+export PATH := $(BIN):$(PATH)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+# Every folder under functions/ is one Lambda function (a `bootstrap` main).
+FUNCTIONS := $(notdir $(patsubst %/,%,$(wildcard functions/*/)))
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+FUZZTIME ?= 10s
+
+.PHONY: all tools build test vet unit fuzz bench docs clean
+
+all: build test
+
+## tools: everything the tests need, installed into the repository
+tools::
+
+## build: dist/<function>/bootstrap for Lambda (linux/arm64) and bin/functions/<function> for the RIE (host arch)
+build:
+	@for fn in $(FUNCTIONS); do \
+	  echo "build $$fn"; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o dist/$$fn/bootstrap ./functions/$$fn; \
+	  CGO_ENABLED=0 $(GO) build -tags lambda.norpc -o bin/functions/$$fn ./functions/$$fn; \
+	done
+	$(GO) build -o bin/kdaguard ./cmd/kdaguard
+	@if [ -d cmd/localaws ]; then $(GO) build -o bin/localaws ./cmd/localaws; fi
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^node_modules/')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+## fuzz: a short run of each fuzz target (FUZZTIME each)
+fuzz::
+
+## test: the README's test command (CI runs exactly this)
+test: tools build vet unit fuzz
+
+## bench: catalog and emulator benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./shared/... ./internal/...
+
+## docs: regenerate docs/rules.md from the catalog
+docs:
+	$(GO) run ./cmd/kdaguard rules --format markdown > docs/rules.md
+
+clean:
+	rm -rf bin dist cdk.out
+
+# Areas add their own targets (tools::, fuzz::, demo, invoke, synth) here.
+-include mk/*.mk
