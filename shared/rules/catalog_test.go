@@ -340,7 +340,9 @@ func TestCatalogOrder(t *testing.T) {
 func TestEvaluatePanicIsUnknown(t *testing.T) {
 	boom := &rules.Rule{ID: "KDA.TEST.1", Title: "panics", Topic: rules.TopicIAM, Severity: rules.High,
 		Remediation: rules.Remediation{Kind: rules.RemediationNone},
-		Check:       func(in rules.Input) rules.Result { return rules.Result{Status: rules.Compliant, Message: in.App.Runtime.Reason()} }}
+		Check: func(in rules.Input) rules.Result {
+			return rules.Result{Status: rules.Compliant, Message: in.App.Runtime.Reason()}
+		}}
 	nilDeref := &rules.Rule{ID: "KDA.TEST.2", Title: "panics too", Topic: rules.TopicIAM, Severity: rules.Low,
 		Remediation: rules.Remediation{Kind: rules.RemediationNone},
 		Check: func(in rules.Input) rules.Result {
@@ -464,7 +466,7 @@ func TestMessagesWithinLimitForLongNames(t *testing.T) {
 		Code:        model.Known(model.Code{Bucket: bkt, FileKey: long("jars/", 1024)}),
 		Related: model.Related{
 			Role: model.Known(model.Role{ARN: "arn:aws:iam::123456789012:role/" + role, Name: role,
-				Trust: policy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::210987654321:root","arn:aws:iam::111122223333:root"],"Service":["kinesisanalytics.amazonaws.com","ec2.amazonaws.com","lambda.amazonaws.com"]},"Action":"sts:AssumeRole"}]}`),
+				Trust:  policy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::210987654321:root","arn:aws:iam::111122223333:root"],"Service":["kinesisanalytics.amazonaws.com","ec2.amazonaws.com","lambda.amazonaws.com"]},"Action":"sts:AssumeRole"}]}`),
 				Inline: model.Known([]model.NamedPolicy{{Name: long("inline-", 128), Document: policy(streamPolicy)}}),
 				Attached: model.Known([]model.NamedPolicy{{Name: "AdministratorAccess", ARN: "arn:aws:iam::aws:policy/AdministratorAccess"},
 					{Name: "PowerUserAccess", ARN: "arn:aws:iam::aws:policy/PowerUserAccess"}})}),
