@@ -85,11 +85,15 @@ func TestDP2KeyHealth(t *testing.T) {
 			mutate: func(a *model.Application) { setKey(a, func(k *model.Key) { k.State = "PendingDeletion" }) }},
 		{name: "rotation unknown", want: rules.Unknown, contains: strs("GetKeyRotationStatus"),
 			mutate: func(a *model.Application) {
-				setKey(a, func(k *model.Key) { k.Rotation = model.Unknown[bool]("kms:GetKeyRotationStatus: AccessDeniedException") })
+				setKey(a, func(k *model.Key) {
+					k.Rotation = model.Unknown[bool]("kms:GetKeyRotationStatus: AccessDeniedException")
+				})
 			}},
 		{name: "key policy unknown", want: rules.Unknown,
 			mutate: func(a *model.Application) {
-				setKey(a, func(k *model.Key) { k.Policy = model.Unknown[model.PolicyDocument]("kms:GetKeyPolicy: AccessDeniedException") })
+				setKey(a, func(k *model.Key) {
+					k.Policy = model.Unknown[model.PolicyDocument]("kms:GetKeyPolicy: AccessDeniedException")
+				})
 			}},
 		{name: "rotation off and policy unknown: fix, and the unknown named", want: rules.NonCompliant,
 			failed: strs("rotation"), fixes: []fixWant{rotationFix}, contains: strs("could not verify key policy"),
@@ -197,7 +201,9 @@ func TestDP4CodeBucket(t *testing.T) {
 		{name: "no default encryption", want: rules.NonCompliant, failed: strs("default-encryption"),
 			mutate: func(a *model.Application) { setBucket(a, func(b *model.Bucket) { b.Encryption = model.Known("") }) }},
 		{name: "SSE-S3 is encryption", want: rules.Compliant,
-			mutate: func(a *model.Application) { setBucket(a, func(b *model.Bucket) { b.Encryption = model.Known("AES256") }) }},
+			mutate: func(a *model.Application) {
+				setBucket(a, func(b *model.Bucket) { b.Encryption = model.Known("AES256") })
+			}},
 		{name: "public access block unknown", want: rules.Unknown, contains: strs("public access block"),
 			mutate: func(a *model.Application) {
 				setBucket(a, func(b *model.Bucket) {
