@@ -658,4 +658,3 @@ func loadAssembly(dir string, depth int) ([]*model.Application, error) {
 	}
 	return apps, nil
 }
-

@@ -35,7 +35,7 @@ type tmpl struct {
 	res       map[string]*resource
 	order     []string
 	depth     int
-	condState map[string]int8 // 1 true, -1 false, 2 undecided, 3 in progress
+	condState map[string]int8   // 1 true, -1 false, 2 undecided, 3 in progress
 	reasons   map[string]string // placeholder -> why it is unresolved
 }
 
