@@ -16,7 +16,9 @@ func roleUnknown(a *model.Application) {
 }
 
 func trustUnknown(a *model.Application) {
-	setRole(a, func(r *model.Role) { r.Trust = model.Unknown[model.PolicyDocument]("template: AssumeRolePolicyDocument is an import") })
+	setRole(a, func(r *model.Role) {
+		r.Trust = model.Unknown[model.PolicyDocument]("template: AssumeRolePolicyDocument is an import")
+	})
 }
 
 func TestIAM1TrustPrincipals(t *testing.T) {
@@ -80,7 +82,7 @@ func TestIAM2ConfusedDeputy(t *testing.T) {
 				a.ARN = ""
 			}},
 		{name: "one of two service statements unguarded", want: rules.NonCompliant, failed: strs("confused-deputy"),
-			fixes: fix(appARN),
+			fixes:  fix(appARN),
 			mutate: withTrust(`{"Version":"2012-10-17","Statement":[{"Sid":"Guarded","Effect":"Allow","Principal":{"Service":"kinesisanalytics.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}},{"Sid":"Tagging","Effect":"Allow","Principal":{"Service":"kinesisanalytics.amazonaws.com"},"Action":"sts:TagSession"}]}`)},
 		{name: "role does not trust the service", want: rules.NotApplicable,
 			mutate: withTrust(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)},
@@ -139,7 +141,9 @@ func TestIAM3LeastPrivilege(t *testing.T) {
 			}},
 		{name: "inline policies unknown", want: rules.Unknown,
 			mutate: func(a *model.Application) {
-				setRole(a, func(r *model.Role) { r.Inline = model.Unknown[[]model.NamedPolicy]("iam:ListRolePolicies: AccessDenied") })
+				setRole(a, func(r *model.Role) {
+					r.Inline = model.Unknown[[]model.NamedPolicy]("iam:ListRolePolicies: AccessDenied")
+				})
 			}},
 		{name: "a managed policy document unknown", want: rules.Unknown, contains: strs("orders-enricher-vpc-access"),
 			mutate: withPolicies(nil, []model.NamedPolicy{{Name: "orders-enricher-vpc-access", ARN: "arn:aws:iam::123456789012:policy/orders-enricher-vpc-access",
