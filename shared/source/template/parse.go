@@ -425,9 +425,16 @@ func (t *tmpl) parallelism(n *node) model.Fact[model.Parallelism] {
 	return model.Known(model.Parallelism{ConfigurationType: ct, AutoScalingEnabled: on, Parallelism: int32(par), PerKPU: int32(per)})
 }
 
+// stringList resolves a list of strings. A list the template cannot
+// resolve (a List parameter without default, an import) stands as one
+// placeholder element, so that the facts keyed by it are unknown with the
+// reason while the rest of the structure stays known.
 func (t *tmpl) stringList(n *node) ([]string, *node) {
 	l, u := t.list(n)
 	if u != nil {
+		if u.k == kUnres {
+			return []string{t.ph(u)}, nil
+		}
 		return nil, u
 	}
 	var out []string

@@ -2,7 +2,6 @@ package template
 
 import (
 	"encoding/json"
-	"strconv"
 	"strings"
 
 	"github.com/kdaguard/kdaguard/shared/model"
@@ -637,4 +636,4 @@ func (t *tmpl) alarms() model.Fact[[]model.Alarm] {
 	return model.Known(out)
 }
 
-var _ = strconv.Itoa
+
