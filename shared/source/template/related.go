@@ -635,5 +635,3 @@ func (t *tmpl) alarms() model.Fact[[]model.Alarm] {
 	}
 	return model.Known(out)
 }
-
-
