@@ -85,7 +85,7 @@ func scalar(s string) *node { return &node{k: kScalar, s: s, tag: "str"} }
 // Limits that keep hostile input (alias bombs, deep nesting) bounded.
 const (
 	maxDepth = 256
-	maxNodes = 2_000_000
+	maxNodes = 500_000
 )
 
 var errTooLarge = errors.New("template too large or too deeply nested (YAML aliases expand beyond the limit)")
