@@ -63,7 +63,8 @@ func TestKinesisStreams(t *testing.T) {
 			}},
 		{name: "a name with invalid characters is not a stream", want: nil, complete: true,
 			app: func() *model.Application {
-				return flinkApp(map[string]string{"input.stream.name": "orders stream", "sink.stream.name": "${OUTPUT}"})
+				return flinkApp(map[string]string{"input.stream.name": "orders stream", "sink.stream.name": "${OUTPUT}",
+					"dlq.stream.name": strings.Repeat("a", 129), "empty.stream.name": ""})
 			}},
 		{name: "names need account and Region", want: nil, complete: true,
 			app: func() *model.Application {

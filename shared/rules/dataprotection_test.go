@@ -120,7 +120,7 @@ func TestDP3Streams(t *testing.T) {
 			failed: strs("encryption:" + inStream), fixes: []fixWant{fixFor(inStream, "orders", "alias/aws/kinesis")},
 			contains: strs("orders"),
 			mutate:   func(a *model.Application) { a.Related.Streams[inStream] = unencrypted(inStream, "orders") }},
-		{name: "both unencrypted, customer key parameter", want: rules.NonCompliant,
+		{name: "both unencrypted, customer key parameter", want: rules.NonCompliant, anyOrder: true,
 			params: map[string]string{"streamKeyId": "arn:aws:kms:eu-west-1:123456789012:key/5678efgh-56ef-78gh-90ij-5678901234ef"},
 			failed: strs("encryption:"+inStream, "encryption:"+outStream),
 			fixes: []fixWant{fixFor(inStream, "orders", "arn:aws:kms:eu-west-1:123456789012:key/5678efgh-56ef-78gh-90ij-5678901234ef"),
