@@ -1,0 +1,332 @@
+package remediate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/kdaguard/kdaguard/shared/model"
+)
+
+// Audit event source and detail type.
+const (
+	EventSource     = "kdaguard"
+	EventDetailType = "kdaguard Remediation"
+)
+
+// EventsAPI is the part of the EventBridge client the audit uses.
+type EventsAPI interface {
+	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+}
+
+// SNSAPI is the part of the SNS client the audit uses.
+type SNSAPI interface {
+	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Audit sends the audit events (bus Settings.EventBus) and the
+// notifications (topic Settings.TopicARN, when set).
+type Audit struct {
+	Events EventsAPI
+	SNS    SNSAPI
+}
+
+// Action is one audit record.
+type Action struct {
+	Time        time.Time       `json:"time"`
+	Rule        string          `json:"rule"`
+	Condition   string          `json:"condition,omitempty"`
+	Application string          `json:"application"`
+	Account     string          `json:"account,omitempty"`
+	Region      string          `json:"region,omitempty"`
+	Call        string          `json:"call,omitempty"`
+	Target      string          `json:"target,omitempty"`
+	Summary     string          `json:"summary,omitempty"`
+	Input       json.RawMessage `json:"input,omitempty"` // the exact API call (pruned of empty members)
+	Before      json.RawMessage `json:"before,omitempty"`
+	After       json.RawMessage `json:"after,omitempty"`
+	Outcome     string          `json:"outcome"`
+	Reason      string          `json:"reason,omitempty"`
+	Console     string          `json:"console,omitempty"`
+
+	id int
+}
+
+// ConsoleURL links to the application in the Managed Service for Apache Flink console.
+func ConsoleURL(region, name string) string {
+	return "https://" + region + ".console.aws.amazon.com/flink/home?region=" + region + "#/applications/" + name
+}
+
+// recorder collects one convergence's audit records.
+type recorder struct {
+	e       *Executor
+	ctx     context.Context
+	app     *model.Application
+	redact  redactor
+	actions []Action
+	notify  bool    // something to notify besides changes, deferrals, failures
+	failed  []error // errors found while planning
+}
+
+// action records (and logs) an action.
+func (r *recorder) action(p pending, outcome, reason string, after any) Action {
+	a := Action{Time: r.e.now().UTC(), Rule: p.fix.Rule, Condition: p.fix.Condition, Call: p.fix.Call, Target: p.fix.Target,
+		Summary: p.fix.Summary, Outcome: outcome, Reason: reason}
+	if r.app != nil {
+		a.Application, a.Account, a.Region = r.app.Name, r.app.Account, r.app.Region
+		a.Console = ConsoleURL(r.app.Region, r.app.Name)
+	}
+	if p.input != nil {
+		a.Input = r.redact.json(prune(p.input))
+	}
+	if p.before.Status != "" {
+		a.Before = r.redact.json(p.before)
+	}
+	if after != nil {
+		a.After = r.redact.json(after)
+	} else if outcome == Planned || outcome == Deferred {
+		a.After = r.redact.json(map[string]string{"change": p.fix.Summary})
+	}
+	a.Summary, a.Reason = r.redact.text(a.Summary), r.redact.text(a.Reason)
+	a.id = len(r.actions)
+	r.actions = append(r.actions, a)
+	r.log(a)
+	return a
+}
+
+// final replaces an applied action's outcome after verification.
+func (r *recorder) final(a Action, outcome, reason string, after any) {
+	a.Time, a.Outcome, a.Reason = r.e.now().UTC(), outcome, r.redact.text(reason)
+	if after != nil {
+		a.After = r.redact.json(after)
+	}
+	r.actions[a.id] = a
+	r.log(a)
+}
+
+func (r *recorder) log(a Action) {
+	level := slog.LevelInfo
+	if a.Outcome == Failed {
+		level = slog.LevelError
+	} else if a.Outcome == Deferred || a.Outcome == Skipped && r.notify {
+		level = slog.LevelWarn
+	}
+	attrs := []slog.Attr{slog.String("rule", a.Rule), slog.String("application", a.Application),
+		slog.String("account", a.Account), slog.String("region", a.Region), slog.String("call", a.Call),
+		slog.String("target", a.Target), slog.String("outcome", a.Outcome)}
+	if a.Condition != "" {
+		attrs = append(attrs, slog.String("condition", a.Condition))
+	}
+	if a.Reason != "" {
+		attrs = append(attrs, slog.String("reason", a.Reason))
+	}
+	if a.Summary != "" {
+		attrs = append(attrs, slog.String("summary", a.Summary))
+	}
+	if a.Input != nil {
+		attrs = append(attrs, slog.Any("input", a.Input))
+	}
+	if a.Before != nil {
+		attrs = append(attrs, slog.Any("before", a.Before))
+	}
+	if a.After != nil {
+		attrs = append(attrs, slog.Any("after", a.After))
+	}
+	r.e.logger().LogAttrs(r.ctx, level, "kdaguard remediation", attrs...)
+}
+
+// flush sends the audit events and, when something changed, was deferred
+// or failed, one notification. An audit delivery failure is logged: the
+// log line is the record of last resort, and the convergence itself stands.
+func (r *recorder) flush() {
+	au := r.e.Audit
+	if au == nil || len(r.actions) == 0 {
+		return
+	}
+	ctx := context.WithoutCancel(r.ctx)
+	lg := r.e.logger()
+	if au.Events != nil {
+		var entries []ebtypes.PutEventsRequestEntry
+		for _, a := range r.actions {
+			b, _ := json.Marshal(a)
+			e := ebtypes.PutEventsRequestEntry{Source: aws.String(EventSource), DetailType: aws.String(EventDetailType),
+				Detail: aws.String(string(b)), EventBusName: aws.String(r.e.Settings.EventBus), Time: aws.Time(a.Time)}
+			if r.app != nil && r.app.ARN != "" {
+				e.Resources = []string{r.app.ARN}
+			}
+			entries = append(entries, e)
+		}
+		for len(entries) > 0 {
+			n := min(10, len(entries)) // PutEvents takes at most 10 entries
+			out, err := au.Events.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries[:n]})
+			switch {
+			case err != nil:
+				lg.ErrorContext(ctx, "audit events not sent", "error", errText(err), "count", n)
+			case out.FailedEntryCount > 0:
+				lg.ErrorContext(ctx, "audit events partly not sent", "failed", out.FailedEntryCount, "count", n)
+			}
+			entries = entries[n:]
+		}
+	}
+	if au.SNS == nil || r.e.Settings.TopicARN == "" {
+		return
+	}
+	var lines []string
+	counts := map[string]int{}
+	for _, a := range r.actions {
+		switch {
+		case a.Outcome == Verified || a.Outcome == Applied || a.Outcome == Failed || a.Outcome == Deferred,
+			a.Outcome == Skipped && r.notify && a.Call != "":
+		default:
+			continue
+		}
+		counts[a.Outcome]++
+		line := fmt.Sprintf("- %s %s: %s", a.Rule, strings.ToUpper(a.Outcome), firstNonEmpty(a.Summary, a.Call))
+		if a.Reason != "" {
+			line += " (" + a.Reason + ")"
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		return
+	}
+	name, account, region := "", "", ""
+	if r.app != nil {
+		name, account, region = r.app.Name, r.app.Account, r.app.Region
+	}
+	var parts []string
+	for _, o := range []string{Verified, Applied, Failed, Deferred, Skipped} {
+		if counts[o] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[o], o))
+		}
+	}
+	subject := "kdaguard: " + name + ": " + strings.Join(parts, ", ")
+	if len(subject) > 100 { // SNS subject limit
+		subject = subject[:97] + "..."
+	}
+	msg := fmt.Sprintf("kdaguard remediation\n\nApplication: %s\nAccount: %s\nRegion: %s\nConsole: %s\n\n%s\n",
+		name, account, region, ConsoleURL(region, name), strings.Join(lines, "\n"))
+	msg = r.redact.text(msg)
+	if _, err := au.SNS.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(r.e.Settings.TopicARN), Subject: aws.String(r.redact.text(subject)), Message: aws.String(msg)}); err != nil {
+		lg.ErrorContext(ctx, "notification not sent", "error", errText(err), "topic", r.e.Settings.TopicARN)
+	}
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// prune marshals an SDK input and drops null and empty members, so the
+// audit shows the call as it is sent.
+func prune(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%T", v)
+	}
+	var t any
+	if json.Unmarshal(b, &t) != nil {
+		return string(b)
+	}
+	return pruneTree(t)
+}
+
+func pruneTree(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			p := pruneTree(e)
+			if p == nil {
+				delete(x, k)
+				continue
+			}
+			if m, ok := p.(map[string]any); ok && len(m) == 0 {
+				delete(x, k)
+				continue
+			}
+			if l, ok := p.([]any); ok && len(l) == 0 {
+				delete(x, k)
+				continue
+			}
+			if s, ok := p.(string); ok && s == "" {
+				delete(x, k)
+				continue
+			}
+			x[k] = p
+		}
+		return x
+	case []any:
+		for i := range x {
+			x[i] = pruneTree(x[i])
+		}
+		return x
+	}
+	return v
+}
+
+// redactor removes runtime property values from everything the audit
+// writes: properties may hold credentials (KDA.DP.5), and no record may
+// carry one. Rules never put values in messages; this is the second fence.
+type redactor struct {
+	values []string
+}
+
+// minSecret is the shortest value redacted: shorter ones ("true", "1")
+// would blank ordinary words and cannot be credentials.
+const minSecret = 6
+
+func (r *redactor) add(app *model.Application) {
+	if app == nil {
+		return
+	}
+	groups, _ := app.Properties.Get()
+	for _, g := range groups {
+		for _, v := range g.Properties {
+			if len(v) < minSecret {
+				continue
+			}
+			r.values = append(r.values, v)
+			if b, err := json.Marshal(v); err == nil {
+				if esc := string(b[1 : len(b)-1]); esc != v {
+					r.values = append(r.values, esc)
+				}
+			}
+		}
+	}
+}
+
+const redacted = "[REDACTED]"
+
+func (r *redactor) text(s string) string {
+	for _, v := range r.values {
+		if strings.Contains(s, v) {
+			s = strings.ReplaceAll(s, v, redacted)
+		}
+	}
+	return s
+}
+
+func (r *redactor) json(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, _ = json.Marshal(fmt.Sprint(v))
+	}
+	s := r.text(string(b))
+	if !json.Valid([]byte(s)) {
+		b, _ = json.Marshal(redacted)
+		return b
+	}
+	return json.RawMessage(s)
+}
