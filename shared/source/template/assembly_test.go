@@ -59,3 +59,18 @@ func TestLoadAssemblyErrors(t *testing.T) {
 		t.Errorf("missing manifest: %v", err)
 	}
 }
+
+func TestSQLOutputs(t *testing.T) {
+	apps, err := LoadAssembly(filepath.Join("testdata", "cdk.out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sql := apps[1]
+	out := model.StreamARN(sql.Partition, sql.Region, sql.Account, "legacy-out")
+	if len(sql.SQLOutputs) != 1 || sql.SQLOutputs[0] != out {
+		t.Fatalf("SQL outputs %v", sql.SQLOutputs)
+	}
+	if s := known(t, "output stream", sql.Related.Streams[out]); s.EncryptionType != "NONE" {
+		t.Errorf("output stream %+v", s)
+	}
+}

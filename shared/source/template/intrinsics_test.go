@@ -167,3 +167,22 @@ func aliasBomb() string {
 	b.WriteString("Resources: {A: {Type: X}}\n")
 	return b.String()
 }
+
+// Names built from names built from names must not blow up, and cycles end.
+func TestExponentialAndCyclicNames(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Resources:\n")
+	for i := 0; i < 40; i++ {
+		next := "S" + strings.Repeat("x", i+1)
+		b.WriteString("  S" + strings.Repeat("x", i) + ":\n    Type: AWS::Kinesis::Stream\n    Properties:\n      Name: !Sub \"${" + next + "}${" + next + "}\"\n")
+	}
+	b.WriteString("  S" + strings.Repeat("x", 40) + ":\n    Type: AWS::Kinesis::Stream\n    Properties: {Name: !Ref S}\n")
+	b.WriteString("  App:\n    Type: AWS::KinesisAnalyticsV2::Application\n    Properties:\n      RuntimeEnvironment: FLINK-1_20\n      ApplicationName: !Ref S\n")
+	apps, err := Parse("cycle.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(apps[0].Name, model.UnresolvedPrefix) {
+		t.Errorf("cyclic name resolved to %q", apps[0].Name)
+	}
+}

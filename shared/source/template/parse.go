@@ -63,6 +63,9 @@ func load(file string, root *node) (*tmpl, error) {
 	}
 	for i, id := range resources.keys {
 		body := resources.vals[i]
+		if !validLogicalID(id) {
+			return nil, fmt.Errorf("line %d: resource logical id %q is not alphanumeric", body.line, id)
+		}
 		if body == nil || body.k != kMap {
 			return nil, fmt.Errorf("line %d: resource %s is not a map", body.line, id)
 		}
@@ -94,6 +97,19 @@ func load(file string, root *node) (*tmpl, error) {
 		}
 	}
 	return t, nil
+}
+
+// validLogicalID: CloudFormation logical ids are alphanumeric (A-Za-z0-9).
+func validLogicalID(id string) bool {
+	if id == "" || len(id) > 255 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // byType lists the present resources of a type in template order.
@@ -220,6 +236,18 @@ func (t *tmpl) application(r *resource) *model.Application {
 		t.configuration(a, cfg)
 	}
 	a.Logging = t.logging(a, r)
+	// SQL outputs are separate AWS::KinesisAnalyticsV2::ApplicationOutput resources.
+	for _, o := range t.byType("AWS::KinesisAnalyticsV2::ApplicationOutput") {
+		an := o.props.get("ApplicationName")
+		if name, u := t.str(an); !refsTo(an, r.id) && (u != nil || name != a.Name) {
+			continue
+		}
+		for _, k := range []string{"KinesisStreamsOutput", "KinesisFirehoseOutput", "LambdaOutput"} {
+			if arn := o.props.path("Output", k, "ResourceARN"); arn != nil {
+				a.SQLOutputs = append(a.SQLOutputs, t.text(arn))
+			}
+		}
+	}
 	t.related(a)
 	return a
 }

@@ -37,6 +37,7 @@ type tmpl struct {
 	depth     int
 	condState map[string]int8   // 1 true, -1 false, 2 undecided, 3 in progress
 	reasons   map[string]string // placeholder -> why it is unresolved
+	memo      map[string]*node  // Ref and GetAtt results by resource
 }
 
 const maxResolveDepth = 64
@@ -310,8 +311,31 @@ func arn(service, region, account, rest string) string {
 	return "arn:" + tokPartition + ":" + service + ":" + region + ":" + account + ":" + rest
 }
 
+// memoized evaluates f once per key: names built from other resources'
+// names would otherwise be re-evaluated exponentially often, and a
+// reference back to a name being computed is a cycle.
+func (t *tmpl) memoized(key string, f func() *node) *node {
+	if t.memo == nil {
+		t.memo = map[string]*node{}
+	}
+	if v, ok := t.memo[key]; ok {
+		if v == nil {
+			return unres("cycle", "circular reference through "+key)
+		}
+		return v
+	}
+	t.memo[key] = nil
+	v := f()
+	t.memo[key] = v
+	return v
+}
+
 // refValue is what Ref returns for a resource.
 func (t *tmpl) refValue(r *resource) *node {
+	return t.memoized("Ref "+r.id, func() *node { return t.refValue1(r) })
+}
+
+func (t *tmpl) refValue1(r *resource) *node {
 	if p, ok := idPrefixes[r.typ]; ok {
 		return scalar(p + r.id)
 	}
@@ -351,6 +375,10 @@ func (t *tmpl) refValue(r *resource) *node {
 }
 
 func (t *tmpl) getAtt(id, attr string) *node {
+	return t.memoized("GetAtt "+id+"."+attr, func() *node { return t.getAtt1(id, attr) })
+}
+
+func (t *tmpl) getAtt1(id, attr string) *node {
 	r, ok := t.res[id]
 	if !ok {
 		return unres(id+"."+attr, "Fn::GetAtt "+id+"."+attr+": no such resource in the template")
