@@ -108,28 +108,36 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	return code
 }
 
-// newFlags makes a flag set that reports errors to the caller rather than
-// printing them, and prints its help on stdout.
-func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
+// flags is a subcommand's flag set. Errors are returned to the caller rather
+// than printed; --help prints the synopsis and flags on stdout.
+type flags struct {
+	*flag.FlagSet
+	synopsis string
+	stdout   io.Writer
+}
+
+func newFlags(name, synopsis string, stdout io.Writer) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: %s\n\nFlags:\n", synopsis)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	return fs
+	fs.Usage = func() {} // flag calls it on every error; help is printed by parse
+	return &flags{fs, synopsis, stdout}
+}
+
+func (f *flags) help() {
+	fmt.Fprintf(f.stdout, "Usage: %s\n\nFlags:\n", f.synopsis)
+	f.SetOutput(f.stdout)
+	f.PrintDefaults()
+	f.SetOutput(io.Discard)
 }
 
 // parse parses flags anywhere among the arguments (`check t.yaml --strict`
 // works as well as `check --strict t.yaml`); "--" ends the flags.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+func parse(fs *flags, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				fs.help()
 				return nil, err
 			}
 			return nil, usageError{fs.Name() + ": " + err.Error()}
