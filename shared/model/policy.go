@@ -33,9 +33,16 @@ type Strings []string
 // UnmarshalJSON accepts "x" and ["x", "y"].
 func (s *Strings) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '[' {
-		var l []string
-		if err := json.Unmarshal(b, &l); err != nil {
+		var raw []json.RawMessage
+		if err := json.Unmarshal(b, &raw); err != nil {
 			return err
+		}
+		l := make([]string, len(raw))
+		for i, r := range raw {
+			// Conditions may list numbers or booleans: keep them as text.
+			if err := json.Unmarshal(r, &l[i]); err != nil {
+				l[i] = string(r)
+			}
 		}
 		*s = l
 		return nil

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -41,9 +42,14 @@ func (a *Application) KinesisStreams() (arns []string, complete bool, reason str
 	names := a.Account != "" && a.Region != ""
 	if groups, ok := a.Properties.Get(); ok {
 		for _, g := range groups {
-			for k, v := range g.Properties {
-				if IsStreamARN(v) {
-					add(v)
+			// Sorted keys: the same input gives the same report on every run.
+			for _, k := range slices.Sorted(maps.Keys(g.Properties)) {
+				v := g.Properties[k]
+				if looksSecret(k) {
+					continue // never let a credential become a "stream name" in a report
+				}
+				if arn, exact := streamOf(v); arn != "" && exact {
+					add(arn)
 				} else if names && containsFold(k, "stream") && (hasSuffixFold(k, "name") || hasSuffixFold(k, "stream")) && isStreamName(v) {
 					add(StreamARN(a.Partition, a.Region, a.Account, v))
 				}
@@ -82,10 +88,11 @@ func (a *Application) KinesisStreams() (arns []string, complete bool, reason str
 				continue
 			}
 			for _, r := range st.Resource {
+				arn, exact := streamOf(r)
 				switch {
-				case IsStreamARN(r) && !strings.ContainsAny(r, "*?"):
-					add(strings.TrimSuffix(r, "/*"))
-				case r == "*" || strings.Contains(r, ":kinesis:") && strings.Contains(r, "stream/"):
+				case arn != "" && exact:
+					add(arn)
+				case r == "*" || arn != "" || strings.Contains(r, ":kinesis:"):
 					complete, reason = false, "the role grants Kinesis access to streams matching "+r
 				}
 			}
@@ -97,6 +104,28 @@ func (a *Application) KinesisStreams() (arns []string, complete bool, reason str
 func allowsAny(st Statement, actions []string) bool {
 	for _, a := range actions {
 		if st.Allows(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// streamOf reduces a stream ARN, a stream-scoped resource pattern or an
+// enhanced fan-out consumer ARN (…:stream/NAME/consumer/C:T) to the stream's
+// ARN. exact is false when the stream part holds a wildcard.
+func streamOf(r string) (arn string, exact bool) {
+	if !IsStreamARN(r) {
+		return "", false
+	}
+	i := strings.Index(r, ":stream/") + len(":stream/")
+	name, _, _ := strings.Cut(r[i:], "/")
+	arn = r[:i] + name
+	return arn, name != "" && !strings.ContainsAny(arn, "*?")
+}
+
+func looksSecret(key string) bool {
+	for _, w := range []string{"password", "secret", "token", "credential"} {
+		if containsFold(key, w) {
 			return true
 		}
 	}

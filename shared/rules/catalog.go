@@ -99,14 +99,22 @@ func Select(rs []*Rule, overrides map[string]map[string]string) (*Selection, err
 	if rs == nil {
 		rs = All()
 	}
-	for id := range overrides {
-		if _, ok := ByID(id); !ok {
+	// Rule ids are matched case-insensitively everywhere: key the overrides
+	// by canonical id so none is silently dropped.
+	canonical := make(map[string]map[string]string, len(overrides))
+	for id, o := range overrides {
+		r, ok := ByID(id)
+		if !ok {
 			return nil, fmt.Errorf("parameters given for unknown rule %q", id)
 		}
+		if _, dup := canonical[r.ID]; dup {
+			return nil, fmt.Errorf("parameters given twice for rule %s", r.ID)
+		}
+		canonical[r.ID] = o
 	}
 	s := &Selection{Rules: rs, params: make([]Params, len(rs))}
 	for i, r := range rs {
-		p, err := NewParams(r, overrides[r.ID])
+		p, err := NewParams(r, canonical[r.ID])
 		if err != nil {
 			return nil, err
 		}

@@ -33,14 +33,20 @@ func checkRecorder(in Input) Result {
 	if len(recs) == 0 {
 		return fail("AWS Config has no configuration recorder in this Region: set one up recording "+ResourceType, "recorder")
 	}
+	// Accounts can have several recorders (service-linked ones too): any one
+	// that covers the type and is recording is enough.
+	stopped := ""
 	for _, r := range recs {
 		covers := r.AllSupported && !slices.Contains(r.Exclusions, ResourceType) || slices.Contains(r.ResourceTypes, ResourceType)
 		switch {
 		case covers && r.Recording:
 			return pass("recorder " + r.Name + " records " + ResourceType)
-		case covers:
-			return fail("recorder "+r.Name+" covers "+ResourceType+" but is not recording: start it", "recording")
+		case covers && stopped == "":
+			stopped = r.Name
 		}
+	}
+	if stopped != "" {
+		return fail("recorder "+stopped+" covers "+ResourceType+" but is not recording: start it", "recording")
 	}
 	return fail("no AWS Config recorder includes "+ResourceType+": add it to the recording group", "recorded-type")
 }

@@ -183,11 +183,19 @@ func checkCodeBucket(in Input) Result {
 	if code.Bucket == "" {
 		return notApplicable("the application code is not stored in S3")
 	}
+	var v verdict
+	pinned := func() {
+		if code.ObjectVersion == "" {
+			v.fail("object-version", "code object "+code.FileKey+" is not pinned: set ObjectVersion")
+		}
+	}
 	b, ok := a.Related.Bucket.Get()
 	if !ok {
-		return unknown("code bucket "+code.Bucket, a.Related.Bucket.Reason())
+		// The object version is known without the bucket: still report it.
+		v.unknown("code bucket "+code.Bucket, a.Related.Bucket.Reason())
+		pinned()
+		return v.result("")
 	}
-	var v verdict
 	if pab, ok := b.PublicAccessBlock.Get(); !ok {
 		v.unknown("public access block", b.PublicAccessBlock.Reason())
 	} else if !pab.All() {
@@ -205,8 +213,6 @@ func checkCodeBucket(in Input) Result {
 	} else if enc == "" {
 		v.fail("default-encryption", "bucket "+b.Name+" has no default encryption")
 	}
-	if code.ObjectVersion == "" {
-		v.fail("object-version", "code object "+code.FileKey+" is not pinned: set ObjectVersion")
-	}
+	pinned()
 	return v.result("code bucket " + b.Name + " blocks public access, is encrypted, and the code object is pinned")
 }

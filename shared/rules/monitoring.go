@@ -59,6 +59,7 @@ func init() {
 		PCI:       []string{"10.5.1"},
 		Needs:     []model.Facet{model.FacetLogGroups},
 		Params: []Param{{Name: "retentionDays", Type: TypeInt, Default: "365",
+			Allowed:     []string{"1", "3", "5", "7", "14", "30", "60", "90", "120", "150", "180", "365", "400", "545", "731", "1096", "1827", "2192", "2557", "2922", "3288", "3653"},
 			Description: "Retention the fix sets (one of CloudWatch Logs' allowed values)."}},
 		Remediation: Remediation{Kind: RemediationOptIn, Call: "logs:PutRetentionPolicy",
 			Description: "Set the retention period (it deletes older events: opt-in); KMS encryption is reported only."},

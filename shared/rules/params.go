@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,6 +88,9 @@ func (p *Param) validate(v string) error {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 {
 			return fmt.Errorf("%q is not a whole number >= 0", v)
+		}
+		if len(p.Allowed) > 0 && !slices.Contains(p.Allowed, strconv.Itoa(n)) {
+			return fmt.Errorf("%q is not one of %s", v, strings.Join(p.Allowed, ", "))
 		}
 	case TypeDates:
 		for item := range strings.SplitSeq(v, ",") {

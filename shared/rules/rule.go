@@ -202,7 +202,7 @@ func clip(s string) string {
 
 // Helpers that build results; checks use them so messages stay in bounds.
 
-func pass(msg string) Result { return Result{Status: Compliant, Message: msg} }
+func pass(msg string) Result { return Result{Status: Compliant, Message: clip(msg)} }
 
 func notApplicable(msg string) Result { return Result{Status: NotApplicable, Message: clip(msg)} }
 

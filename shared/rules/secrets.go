@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 
 	"github.com/kdaguard/kdaguard/shared/model"
@@ -37,6 +39,11 @@ func FindSecrets(groups []model.PropertyGroup) []SecretRef {
 			}
 		}
 	}
+	// Map order is random: sort so that reports (and what a clipped message
+	// names) are the same on every run.
+	slices.SortFunc(out, func(a, b SecretRef) int {
+		return cmp.Or(cmp.Compare(a.Group, b.Group), cmp.Compare(a.Key, b.Key))
+	})
 	return out
 }
 
@@ -74,7 +81,7 @@ func secretKind(key, value string) string {
 	if secretNamedKey(key) && !isFlagOrNumber(v) {
 		return "secret-named key"
 	}
-	if embeddedPassword(v) {
+	if embeddedPassword(v) || userInfoKey(key, v) {
 		return "embedded password"
 	}
 	return ""
@@ -120,17 +127,23 @@ var (
 
 // secretNamedKey splits the key into words (on punctuation and camelCase) and
 // looks for a secret word, or "key" qualified as an access/secret/api key.
+// Only the last word can make the key a pointer or a setting ("db.password.arn",
+// "token.refresh.interval"): earlier words are context
+// ("aws.credentials.provider.basic.secretkey" is still a secret key).
 func secretNamedKey(key string) bool {
 	var words [16]string
 	n := splitWords(key, words[:])
+	if n == 0 {
+		return false
+	}
+	for _, r := range referenceWords {
+		if strings.EqualFold(words[n-1], r) {
+			return false
+		}
+	}
 	secret := false
 	for i := 0; i < n; i++ {
 		w := words[i]
-		for _, r := range referenceWords {
-			if strings.EqualFold(w, r) {
-				return false
-			}
-		}
 		for _, s := range secretWords {
 			secret = secret || strings.EqualFold(w, s)
 		}
@@ -141,6 +154,14 @@ func secretNamedKey(key string) bool {
 		}
 	}
 	return secret
+}
+
+// userInfoKey: Confluent's basic.auth.user.info and the like hold user:password.
+func userInfoKey(key, value string) bool {
+	var words [16]string
+	n := splitWords(key, words[:])
+	return n >= 2 && strings.EqualFold(words[n-2], "user") && strings.EqualFold(words[n-1], "info") &&
+		strings.Contains(value, ":")
 }
 
 // splitWords writes the words of s into dst (sub-slices, no copies) and returns how many.

@@ -1,0 +1,33 @@
+package model_test
+
+// Local only: tests that reveal bugs in non-test code. Not committed.
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/kdaguard/kdaguard/shared/model"
+)
+
+// Enhanced fan-out: the documented EFO policy grants SubscribeToShard on the
+// consumer ARN (and consumer/*). The stream read is "orders".
+func TestKinesisStreamsEFOConsumer(t *testing.T) {
+	for _, res := range []string{
+		"arn:aws:kinesis:eu-west-1:123456789012:stream/orders/consumer/orders-enricher-efo:1700000000",
+		"arn:aws:kinesis:eu-west-1:123456789012:stream/orders/consumer/*",
+	} {
+		a := flinkApp(nil, readOrders, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kinesis:SubscribeToShard","kinesis:DescribeStreamConsumer"],"Resource":"`+res+`"}]}`)
+		arns, complete, reason := a.KinesisStreams()
+		if !slices.Equal(arns, []string{ordersARN}) || !complete {
+			t.Errorf("%s: arns %q complete %v (%s), want [%s] true", res, arns, complete, reason, ordersARN)
+		}
+	}
+}
+
+// Lists of non-string scalars in conditions, as IAM accepts scalars.
+func TestParsePolicyConditionListOfNumbers(t *testing.T) {
+	_, err := model.ParsePolicy(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NumericGreaterThan":{"aws:MultiFactorAuthAge":[3600]},"Bool":{"aws:MultiFactorAuthPresent":[false]}}}]}`)
+	if err != nil {
+		t.Errorf("list of numbers/booleans rejected: %v", err)
+	}
+}
