@@ -1,6 +1,6 @@
 package model_test
 
-// Local only: tests that reveal bugs in non-test code. Not committed.
+// Regression tests for bugs found in the model.
 
 import (
 	"slices"

@@ -1,6 +1,6 @@
 package rules_test
 
-// Local only: tests that reveal bugs in non-test code. Not committed.
+// Regression tests for bugs the table tests found in the catalog.
 
 import (
 	"strings"
