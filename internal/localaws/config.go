@@ -500,10 +500,10 @@ func (s *Server) cfgDescribeRecorderStatus(c *call) (any, *apiError) {
 	}
 	list := []any{}
 	for _, r := range rs {
-		m := map[string]any{"name": r.Name, "recording": r.Recording, "lastStatus": "PENDING"}
+		m := map[string]any{"name": r.Name, "recording": r.Recording, "lastStatus": "Pending"}
 		if !r.LastStartTime.IsZero() {
 			m["lastStartTime"] = r.LastStartTime
-			m["lastStatus"] = "SUCCESS"
+			m["lastStatus"] = "Success"
 			m["lastStatusChangeTime"] = r.LastStatusChange
 		}
 		if !r.LastStopTime.IsZero() {

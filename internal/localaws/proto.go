@@ -76,7 +76,8 @@ var targetPrefixes = map[string]string{
 	"TrentService":              "kms",
 	"Kinesis_20131202":          "kinesis",
 	"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101": "cloudtrail",
-	"AWSEvents": "eventbridge",
+	"CloudTrail_20131101": "cloudtrail",
+	"AWSEvents":           "eventbridge",
 }
 
 var queryVersions = map[string]string{
