@@ -113,11 +113,15 @@ func TestRulesOnNonCompliantTemplate(t *testing.T) {
 
 func TestRulesOnUnresolvedTemplate(t *testing.T) {
 	fs := evaluate(t, "unresolved.yaml")["Sessions"]
-	for _, id := range []string{"KDA.IAM.1", "KDA.IAM.3", "KDA.IAM.4", "KDA.DP.2", "KDA.DP.4", "KDA.MON.2", "KDA.MON.3",
+	for _, id := range []string{"KDA.IAM.1", "KDA.IAM.3", "KDA.IAM.4", "KDA.DP.2", "KDA.MON.2", "KDA.MON.3",
 		"KDA.MON.4", "KDA.RES.1", "KDA.RES.2", "KDA.INF.1", "KDA.INF.2"} {
 		if fs[id].Status != rules.Unknown {
 			t.Errorf("%s: %s (%s), want UNKNOWN", id, fs[id].Status, fs[id].Message)
 		}
+	}
+	// The object version is known to be missing even though the bucket is not.
+	if f := fs["KDA.DP.4"]; f.Status == rules.Compliant || !strings.Contains(f.Message, "ObjectVersion") {
+		t.Errorf("DP.4: %s %s", f.Status, f.Message)
 	}
 	// Placeholders and NoEcho parameters are not plaintext credentials.
 	if f := fs["KDA.DP.5"]; f.Status != rules.Compliant {
