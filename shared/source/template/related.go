@@ -359,6 +359,12 @@ var routeTargets = []string{"GatewayId", "NatGatewayId", "EgressOnlyInternetGate
 	"VpcEndpointId", "VpcPeeringConnectionId", "NetworkInterfaceId", "InstanceId", "CarrierGatewayId",
 	"LocalGatewayId", "CoreNetworkArn"}
 
+// subnet builds a subnet with the routes of its route table in the
+// template. A route to an internet gateway counts whether or not the
+// template also attaches the gateway (AWS::EC2::VPCGatewayAttachment): the
+// template means the subnet to be public. Route targets keep the ids the
+// template gives them; a Ref to a gateway of the template is "igw-" (or
+// "nat-", "vpce-"...) followed by its logical id.
 func (t *tmpl) subnet(id string) model.Fact[model.Subnet] {
 	sr := t.byRef("AWS::EC2::Subnet", id)
 	if sr == nil {
