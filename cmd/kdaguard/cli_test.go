@@ -89,7 +89,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing file", []string{"check", "testdata/missing.yaml"}, 2, []string{"testdata/missing.yaml", "no such file"}},
 		{"unreadable path", []string{"check", pipeline + "/nested.yaml"}, 2, []string{pipeline + "/nested.yaml", "not a directory"}},
 		{"directory without manifest", []string{"check", "testdata"}, 2, []string{"testdata", "manifest.json"}},
-		{"bad YAML", []string{"check", broken}, 2, []string{broken, "line 3"}},
+		{"bad YAML", []string{"check", broken}, 2, []string{broken, "yaml", "line "}},
 		{"not a template", []string{"check", noResources}, 2, []string{noResources, "no Resources"}},
 		{"one bad input among good ones", []string{"check", flinkFull, broken}, 2, []string{broken}},
 		{"bad flag", []string{"check", "--bogus", pipeline}, 2, []string{"flag provided but not defined", "-bogus"}},
@@ -135,6 +135,20 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("stderr is not a one-line message:\n%s", r.stderr)
 			}
 		})
+	}
+}
+
+func TestTemplateWithoutApplication(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "bucket.yaml")
+	if err := os.WriteFile(p, []byte("Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := kdaguard(t, "check", "--format", "json", p)
+	if r.code != 0 || !strings.Contains(r.stderr, p+": warning: no AWS::KinesisAnalyticsV2::Application") {
+		t.Fatalf("exit %d, stderr %q; want 0 with a warning naming the file", r.code, r.stderr)
+	}
+	if out := decodeFindings(t, r.stdout); len(out.Findings) != 0 {
+		t.Errorf("findings %+v", out.Findings)
 	}
 }
 
