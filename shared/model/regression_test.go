@@ -31,3 +31,20 @@ func TestParsePolicyConditionListOfNumbers(t *testing.T) {
 		t.Errorf("list of numbers/booleans rejected: %v", err)
 	}
 }
+
+// A template that imports its streams leaves them unresolved: the streams are
+// unknown, not absent (else KDA.DP.3 would say NOT_APPLICABLE).
+func TestUnresolvedStreamsAreIncomplete(t *testing.T) {
+	sql := &model.Application{Runtime: model.Known("SQL-1_0"),
+		SQLInputs: []string{model.UnresolvedPrefix + "Fn::ImportValue SharedStreamArn}}"}}
+	if arns, complete, reason := sql.KinesisStreams(); complete || len(arns) != 0 || reason == "" {
+		t.Errorf("SQL: %v %v %q", arns, complete, reason)
+	}
+	flink := &model.Application{Runtime: model.Known("FLINK-1_20"), Account: "${AWS::AccountId}", Region: "${AWS::Region}",
+		Properties: model.Known([]model.PropertyGroup{{ID: "app", Properties: map[string]string{
+			"input.stream.name": model.UnresolvedPrefix + "InputStreamParam}}"}}}),
+		Related: model.Related{Role: model.Known(model.Role{Inline: model.Known([]model.NamedPolicy{}), Attached: model.Known([]model.NamedPolicy{})})}}
+	if _, complete, reason := flink.KinesisStreams(); complete || reason == "" {
+		t.Errorf("Flink: complete=%v %q", complete, reason)
+	}
+}

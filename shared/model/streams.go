@@ -26,17 +26,16 @@ func (a *Application) KinesisStreams() (arns []string, complete bool, reason str
 		}
 	}
 	if a.IsSQL() {
-		for _, s := range a.SQLInputs {
-			if IsStreamARN(s) {
+		complete = true
+		for _, s := range append(a.SQLInputs[:len(a.SQLInputs):len(a.SQLInputs)], a.SQLOutputs...) {
+			switch {
+			case IsStreamARN(s):
 				add(s)
+			case strings.HasPrefix(s, UnresolvedPrefix):
+				complete, reason = false, "a SQL input or output the template does not resolve ("+s+")"
 			}
 		}
-		for _, s := range a.SQLOutputs {
-			if IsStreamARN(s) {
-				add(s)
-			}
-		}
-		return arns, true, ""
+		return arns, complete, reason
 	}
 	complete = true
 	names := a.Account != "" && a.Region != ""
@@ -50,6 +49,8 @@ func (a *Application) KinesisStreams() (arns []string, complete bool, reason str
 				}
 				if arn, exact := streamOf(v); arn != "" && exact {
 					add(arn)
+				} else if strings.HasPrefix(v, UnresolvedPrefix) && containsFold(k, "stream") {
+					complete, reason = false, "runtime property "+g.ID+"/"+k+" is not resolved in the template"
 				} else if names && containsFold(k, "stream") && (hasSuffixFold(k, "name") || hasSuffixFold(k, "stream")) && isStreamName(v) {
 					add(StreamARN(a.Partition, a.Region, a.Account, v))
 				}
