@@ -405,18 +405,7 @@ func (s *Session) recorders(ctx context.Context) model.Fact[[]model.Recorder] {
 		}
 		out := make([]model.Recorder, 0, len(recs.ConfigurationRecorders))
 		for _, r := range recs.ConfigurationRecorders {
-			m := model.Recorder{Name: aws.ToString(r.Name), Recording: recording[aws.ToString(r.Name)]}
-			if g := r.RecordingGroup; g != nil {
-				m.AllSupported = g.AllSupported
-				m.ResourceTypes = typeNames(g.ResourceTypes)
-				if g.RecordingStrategy != nil && g.RecordingStrategy.UseOnly == cfgtypes.RecordingStrategyTypeExclusionByResourceTypes {
-					m.AllSupported = true
-					if g.ExclusionByResourceTypes != nil {
-						m.Exclusions = typeNames(g.ExclusionByResourceTypes.ResourceTypes)
-					}
-				}
-			}
-			out = append(out, m)
+			out = append(out, recorder(r, recording[aws.ToString(r.Name)]))
 		}
 		return out, nil
 	})
@@ -424,6 +413,24 @@ func (s *Session) recorders(ctx context.Context) model.Fact[[]model.Recorder] {
 		return model.Unknown[[]model.Recorder](why(err))
 	}
 	return model.Known(rs)
+}
+
+// recorder converts a configuration recorder. AllSupported is also true for
+// the EXCLUSION_BY_RESOURCE_TYPES strategy, whose excluded types become
+// Exclusions.
+func recorder(r cfgtypes.ConfigurationRecorder, recording bool) model.Recorder {
+	m := model.Recorder{Name: aws.ToString(r.Name), Recording: recording}
+	if g := r.RecordingGroup; g != nil {
+		m.AllSupported = g.AllSupported
+		m.ResourceTypes = typeNames(g.ResourceTypes)
+		if g.RecordingStrategy != nil && g.RecordingStrategy.UseOnly == cfgtypes.RecordingStrategyTypeExclusionByResourceTypes {
+			m.AllSupported = true
+			if g.ExclusionByResourceTypes != nil {
+				m.Exclusions = typeNames(g.ExclusionByResourceTypes.ResourceTypes)
+			}
+		}
+	}
+	return m
 }
 
 func typeNames(ts []cfgtypes.ResourceType) []string {
