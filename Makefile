@@ -57,3 +57,8 @@ clean:
 
 # Areas add their own targets (tools::, fuzz::, demo, invoke, synth) here.
 -include mk/*.mk
+
+# npm packages ship Go files (the CDK CLI's init templates) that would break
+# `go vet ./...`: a go.mod makes node_modules a module of its own, outside ./...
+tools::
+	@if [ -d node_modules ] && [ ! -f node_modules/go.mod ]; then echo 'module ignored/node_modules' > node_modules/go.mod; fi
