@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -86,14 +87,14 @@ type fixture struct {
 	topic string
 }
 
-// fastRetry is the SDK's adaptive retry with short backoffs, so fault tests
-// do not sleep for seconds.
+// fastRetry is the SDK's standard retry with production's attempts but
+// short backoffs and no client-side rate limit, so fault tests do not sleep
+// for seconds (the adaptive mode's own pacing is the collector's to test).
 func fastRetry() aws.Retryer {
-	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-			so.MaxAttempts = collect.DefaultMaxAttempts
-			so.MaxBackoff = 20 * time.Millisecond
-		})
+	return retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = collect.DefaultMaxAttempts
+		so.MaxBackoff = 20 * time.Millisecond
+		so.RateLimiter = ratelimit.None
 	})
 }
 
