@@ -1,0 +1,33 @@
+// Command echo is a tiny Lambda function for the rie package's own tests:
+// it returns its payload with the value of ECHO_ENV, and fails on
+// {"fail": "message"}.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+type in struct {
+	Fail string          `json:"fail"`
+	Any  json.RawMessage `json:"any"`
+}
+
+type out struct {
+	Env    string          `json:"env"`
+	Secret string          `json:"secret"`
+	Any    json.RawMessage `json:"any"`
+}
+
+func main() {
+	lambda.Start(func(ctx context.Context, e in) (out, error) {
+		if e.Fail != "" {
+			return out{}, errors.New(e.Fail)
+		}
+		return out{Env: os.Getenv("ECHO_ENV"), Secret: os.Getenv("RIE_TEST_LEAK"), Any: e.Any}, nil
+	})
+}
