@@ -23,15 +23,19 @@ func main() {
 }
 
 func run() error {
+	// The binaries first: Code_FromAsset panics on a missing folder.
+	dist := os.Getenv("KDAGUARD_DIST_DIR")
+	if dist == "" {
+		dist = "dist"
+	}
+	if err := stack.CheckDist(dist); err != nil {
+		return err
+	}
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
 	cfg, err := stack.ConfigFromContext(func(k string) any { return app.Node().TryGetContext(jsii.String(k)) })
 	if err != nil {
 		return err
-	}
-	dist := os.Getenv("KDAGUARD_DIST_DIR")
-	if dist == "" {
-		dist = "dist"
 	}
 	name := "Kdaguard"
 	if v, ok := app.Node().TryGetContext(jsii.String("stackName")).(string); ok && v != "" {
