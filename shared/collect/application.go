@@ -23,7 +23,8 @@ import (
 //
 // It returns an error only when the application itself cannot be described:
 // ErrNotFound (wrapping the SDK's ResourceNotFoundException) when it does
-// not exist. Every failed related read becomes model.Unknown with a reason.
+// not exist; the context's error when it ends during the reads. Every failed
+// related read becomes model.Unknown with a reason.
 // Facets not asked for stay unknown ("not read").
 func (s *Session) Application(ctx context.Context, name string, needs []model.Facet) (*model.Application, error) {
 	d, err := s.describe(ctx, name)
@@ -93,6 +94,11 @@ func (s *Session) Application(ctx context.Context, name string, needs []model.Fa
 		run(func() { app.Related.Recorders = s.recorders(ctx) })
 	}
 	wg.Wait()
+	// A cancelled or timed-out invocation has no answer to give: its unknowns
+	// would say "could not verify" about what was never tried.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read application %s: %w", name, err)
+	}
 	return app, nil
 }
 

@@ -111,7 +111,8 @@ const DefaultConcurrency = 8
 type Options struct {
 	// Concurrency bounds the API calls in flight at once (default 8).
 	Concurrency int
-	// Logger receives a debug line per failed read (default slog.Default()).
+	// Logger receives a line per failed read, a warning for a missing
+	// permission (default slog.Default()).
 	Logger *slog.Logger
 }
 
@@ -204,6 +205,10 @@ func isContextErr(err error) bool {
 
 // call makes one API call within the concurrency bound.
 func call[T any](ctx context.Context, s *Session, fn func(context.Context) (T, error)) (T, error) {
+	if err := ctx.Err(); err != nil {
+		var zero T
+		return zero, err
+	}
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -228,7 +233,11 @@ func (s *Session) fail(ctx context.Context, action, resource string, err error) 
 	if err == nil {
 		return nil
 	}
-	s.log.DebugContext(ctx, "read failed", "action", action, "resource", resource, "error", errorCode(err))
+	level := slog.LevelDebug
+	if isAccessDenied(err) {
+		level = slog.LevelWarn // the operator has a permission to grant
+	}
+	s.log.Log(ctx, level, "read failed", "action", action, "resource", resource, "error", errorCode(err))
 	return &readError{Action: action, Resource: resource, Err: err}
 }
 

@@ -204,3 +204,12 @@ func TestRoleName(t *testing.T) {
 		t.Errorf("roleName = %q", n)
 	}
 }
+
+func TestApplicationHonoursCancellation(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := NewSession(&Clients{}, Options{}).Application(ctx, "x", nil)
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrNotFound) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}

@@ -631,3 +631,84 @@ func TestConcurrencyIsBounded(t *testing.T) {
 	}
 	t.Logf("%d calls, peak %d in flight (bound %d)", len(env.Journal()), peak, bound)
 }
+
+func TestBareResources(t *testing.T) {
+	env, c := start(t)
+	ctx := context.Background()
+	role := must[*iam.CreateRoleOutput](t, "role")(c.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("bare"), AssumeRolePolicyDocument: aws.String(trust)}))
+	must[*s3.CreateBucketOutput](t, "bucket")(c.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("bare-code")}))
+	// New buckets block public access by default: remove it to get
+	// NoSuchPublicAccessBlockConfiguration.
+	must[*s3.DeletePublicAccessBlockOutput](t, "delete pab")(c.S3.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String("bare-code")}))
+	stream := fmt.Sprintf("arn:aws:logs:%s:%s:log-group:/missing/group:log-stream:s", env.Region(), env.AccountID())
+	must[*kinesisanalyticsv2.CreateApplicationOutput](t, "application")(c.KDA.CreateApplication(ctx, &kinesisanalyticsv2.CreateApplicationInput{
+		ApplicationName: aws.String("bare"), RuntimeEnvironment: kdatypes.RuntimeEnvironmentFlink120, ServiceExecutionRole: role.Role.Arn,
+		CloudWatchLoggingOptions: []kdatypes.CloudWatchLoggingOption{{LogStreamARN: aws.String(stream)}},
+		ApplicationConfiguration: &kdatypes.ApplicationConfiguration{
+			ApplicationCodeConfiguration: &kdatypes.ApplicationCodeConfiguration{CodeContentType: kdatypes.CodeContentTypeZipfile,
+				CodeContent: &kdatypes.CodeContent{S3ContentLocation: &kdatypes.S3ContentLocation{BucketARN: aws.String("arn:aws:s3:::bare-code"), FileKey: aws.String("a.jar")}}}},
+	}))
+	app, err := collect.NewSession(c, collect.Options{}).Application(ctx, "bare", allFacets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, ok := app.Related.Bucket.Get()
+	if !ok {
+		t.Fatalf("bucket: %s", app.Related.Bucket.Reason())
+	}
+	if pab, ok := b.PublicAccessBlock.Get(); !ok || pab != (model.PublicAccessBlock{}) {
+		t.Errorf("no public access block must be known and all off: %+v (%s)", pab, b.PublicAccessBlock.Reason())
+	}
+	if pub, ok := b.PolicyPublic.Get(); !ok || pub {
+		t.Errorf("no bucket policy: %v (%s)", pub, b.PolicyPublic.Reason())
+	}
+	if !b.Encryption.Known() {
+		t.Errorf("encryption: %s", b.Encryption.Reason())
+	}
+	if f := app.Related.LogGroups["/missing/group"]; f.Known() || f.Reason() != "log group does not exist" {
+		t.Errorf("missing log group: %+v %q", f.Value(), f.Reason())
+	}
+	if in, ok := app.Related.Role.Value().Inline.Get(); !ok || len(in) != 0 {
+		t.Errorf("no inline policy is known and empty: %v (%s)", in, app.Related.Role.Value().Inline.Reason())
+	}
+	if s, ok := app.Related.Streams, app.Related.Streams != nil; !ok || len(s) != 0 {
+		t.Errorf("streams %v", s)
+	}
+	if vpcs := app.VPCs.Value(); len(vpcs) != 0 || len(app.Related.Subnets) != 0 || len(app.Related.SecurityGroups) != 0 {
+		t.Errorf("no VPC: subnets %v, groups %v", app.Related.Subnets, app.Related.SecurityGroups)
+	}
+	if k := app.Related.Key; k.Known() || !strings.Contains(k.Reason(), "customer managed key") {
+		t.Errorf("key of an AWS owned key: %q", k.Reason())
+	}
+	if tr, ok := app.Related.Trails.Get(); !ok || len(tr) != 0 {
+		t.Errorf("no trail is known and empty: %v (%s)", tr, app.Related.Trails.Reason())
+	}
+	if rs, ok := app.Related.Recorders.Get(); !ok || len(rs) != 0 {
+		t.Errorf("no recorder is known and empty: %v (%s)", rs, app.Related.Recorders.Reason())
+	}
+}
+
+func TestListApplicationsAllPages(t *testing.T) {
+	env, c := start(t)
+	ctx := context.Background()
+	const n = 53 // the service pages by 50
+	for i := range n {
+		must[*kinesisanalyticsv2.CreateApplicationOutput](t, "application")(c.KDA.CreateApplication(ctx, &kinesisanalyticsv2.CreateApplicationInput{
+			ApplicationName: aws.String(fmt.Sprintf("app-%02d", i)), RuntimeEnvironment: kdatypes.RuntimeEnvironmentFlink120,
+			ServiceExecutionRole: aws.String("arn:aws:iam::123456789012:role/r")}))
+	}
+	env.ResetJournal()
+	s := collect.NewSession(c, collect.Options{})
+	for range 2 {
+		list, err := s.ListApplications(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != n {
+			t.Fatalf("listed %d, want %d", len(list), n)
+		}
+	}
+	if got := env.Count("kinesisanalyticsv2", "ListApplications"); got != 2 {
+		t.Errorf("%d ListApplications calls, want 2 pages once per session", got)
+	}
+}
