@@ -33,11 +33,11 @@ const AccountResourceType = "AWS::::Account"
 // invokingEvent is the part of the invoking event the handler reads. The
 // configuration item is used for identity only, never as state.
 type invokingEvent struct {
-	MessageType              string      `json:"messageType"`
-	NotificationCreationTime string      `json:"notificationCreationTime"`
-	AWSAccountID             string      `json:"awsAccountId"`
-	ConfigurationItem        *itemIdent  `json:"configurationItem"`
-	ConfigurationItemSummary *itemIdent  `json:"configurationItemSummary"`
+	MessageType              string     `json:"messageType"`
+	NotificationCreationTime string     `json:"notificationCreationTime"`
+	AWSAccountID             string     `json:"awsAccountId"`
+	ConfigurationItem        *itemIdent `json:"configurationItem"`
+	ConfigurationItemSummary *itemIdent `json:"configurationItemSummary"`
 }
 
 // itemIdent is a configuration item (or its oversized summary) reduced to
