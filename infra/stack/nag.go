@@ -52,9 +52,10 @@ func RoleSuppressions(gs ...[]Grant) []Suppression {
 	return out
 }
 
-// QueueSuppressions: the dead-letter queues are the end of the line.
+// QueueSuppressions: cdk-nag recognises a Lambda function's dead-letter
+// queue but not an EventBridge target's, which is the end of the line too.
 var QueueSuppressions = []Suppression{{ID: "AwsSolutions-SQS3",
-	Reason: "this queue is itself a dead-letter queue (of a Lambda function's asynchronous invocations or of an EventBridge target); a queue for its failures would have no consumer either"}}
+	Reason: "this queue is itself the dead-letter queue of the EventBridge rules' target (events EventBridge could not deliver to the remediator); a queue for its failures would have no consumer, and its depth has an alarm"}}
 
 func nagSuppressions(ss []Suppression) *[]*cdknag.NagPackSuppression {
 	out := make([]*cdknag.NagPackSuppression, len(ss))
@@ -78,6 +79,8 @@ func addSuppressions(st awscdk.Stack, out *Stack, writes []Grant) {
 	cdknag.NagSuppressions_AddResourceSuppressions(out.EvaluatorRole, nagSuppressions(RoleSuppressions(ReadGrants, EvaluatorGrants)), jsii.Bool(true))
 	cdknag.NagSuppressions_AddResourceSuppressions(out.RemediatorRole, nagSuppressions(RoleSuppressions(ReadGrants, writes)), jsii.Bool(true))
 	for _, q := range out.dash {
-		cdknag.NagSuppressions_AddResourceSuppressions(q.dlq, nagSuppressions(QueueSuppressions), jsii.Bool(true))
+		if q.fn == nil { // the EventBridge target's queue
+			cdknag.NagSuppressions_AddResourceSuppressions(q.dlq, nagSuppressions(QueueSuppressions), jsii.Bool(true))
+		}
 	}
 }
