@@ -213,3 +213,26 @@ func TestApplicationHonoursCancellation(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
+
+func TestPermissions(t *testing.T) {
+	all := []model.Facet{model.FacetRole, model.FacetRoleUsers, model.FacetKey, model.FacetLogGroups, model.FacetSubnets,
+		model.FacetSecurityGroups, model.FacetBucket, model.FacetStreams, model.FacetAlarms, model.FacetSnapshots,
+		model.FacetTrails, model.FacetRecorders}
+	for _, f := range all {
+		if len(facetActions[f]) == 0 {
+			t.Errorf("facet %s has no actions", f)
+		}
+	}
+	got := Permissions([]model.Facet{model.FacetStreams})
+	for _, a := range []string{"kinesis:DescribeStreamSummary", "iam:GetRole", "kinesisanalytics:DescribeApplication"} {
+		if !slices.Contains(got, a) {
+			t.Errorf("Permissions(streams) lacks %s: %v", a, got)
+		}
+	}
+	if slices.Contains(got, "ec2:DescribeSubnets") {
+		t.Errorf("Permissions(streams) has ec2: %v", got)
+	}
+	if n := len(Permissions(all)); n != 27 {
+		t.Errorf("%d actions for every facet: %v", n, Permissions(all))
+	}
+}
