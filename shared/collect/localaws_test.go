@@ -712,3 +712,50 @@ func TestListApplicationsAllPages(t *testing.T) {
 		t.Errorf("%d ListApplications calls, want 2 pages once per session", got)
 	}
 }
+
+// A failure in one part of a facet leaves the rest known; the "not
+// configured" answers are known values.
+func TestPartialFailures(t *testing.T) {
+	env, c := start(t)
+	w := seed(t, env, c, "orders")
+	env.SetFaults(
+		localaws.Fault{Service: "s3", Operation: "GetBucketEncryption", ErrorCode: "ServerSideEncryptionConfigurationNotFoundError", ErrorStatus: 404},
+		localaws.Fault{Service: "s3", Operation: "GetBucketPolicyStatus", ErrorCode: "AccessDenied"},
+		localaws.Fault{Service: "ec2", Operation: "DescribeNetworkInterfaces", ErrorCode: "UnauthorizedOperation"},
+		localaws.Fault{Service: "kms", Operation: "GetKeyPolicy", ErrorCode: "AccessDeniedException"},
+		localaws.Fault{Service: "iam", Operation: "GetPolicyVersion", ErrorCode: "AccessDenied"},
+		localaws.Fault{Service: "cloudwatch", Operation: "DescribeAlarms", ServerErrorRate: 1},
+	)
+	app, err := collect.NewSession(c, collect.Options{}).Application(context.Background(), "orders", allFacets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := app.Related.Bucket.Value()
+	if enc, ok := b.Encryption.Get(); !ok || enc != "" {
+		t.Errorf("no encryption configuration is known and empty: %q (%s)", enc, b.Encryption.Reason())
+	}
+	if r := b.PolicyPublic.Reason(); r != "access denied: needs s3:GetBucketPolicyStatus on arn:aws:s3:::"+w.Bucket {
+		t.Errorf("policy status reason %q", r)
+	}
+	if !b.PublicAccessBlock.Known() {
+		t.Errorf("public access block: %s", b.PublicAccessBlock.Reason())
+	}
+	sg := app.Related.SecurityGroups[w.SG].Value()
+	if len(sg.Ingress) != 2 || sg.OtherUsers.Known() || !strings.Contains(sg.OtherUsers.Reason(), "ec2:DescribeNetworkInterfaces on "+w.SG) {
+		t.Errorf("group %+v, other users %q", sg.Ingress, sg.OtherUsers.Reason())
+	}
+	key := app.Related.Key.Value()
+	if !key.Rotation.Known() || key.Policy.Known() || !strings.HasPrefix(key.Policy.Reason(), "access denied: needs kms:GetKeyPolicy on "+w.KeyARN) {
+		t.Errorf("key rotation %s, policy %q", key.Rotation.Reason(), key.Policy.Reason())
+	}
+	at := app.Related.Role.Value().Attached.Value()
+	if len(at) != 1 || at[0].Document.Reason() != "access denied: needs iam:GetPolicyVersion on "+w.PolicyARN {
+		t.Errorf("attached %+v", at)
+	}
+	if r := app.Related.Alarms.Reason(); !strings.HasPrefix(r, "cloudwatch:DescribeAlarms failed: InternalFailure") {
+		t.Errorf("alarms after retries of a 500: %q", r)
+	}
+	if n := env.Count("cloudwatch", "DescribeAlarms"); n != collect.DefaultMaxAttempts {
+		t.Errorf("a 500 is retried: %d attempts, want %d", n, collect.DefaultMaxAttempts)
+	}
+}
