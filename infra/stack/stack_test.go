@@ -58,10 +58,28 @@ type built struct {
 	json  map[string]any
 }
 
-// synth builds the stack for a context the way the app does, with the
-// cdk-nag checks applied.
-func synth(t *testing.T, ctx map[string]any) *built {
+// cdkJSONContext is cdk.json's context (feature flags and defaults), which
+// the CLI gives the app; the tests build the stack with it too.
+func cdkJSONContext(t *testing.T) map[string]any {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "cdk.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct{ Context map[string]any }
+	if err := json.Unmarshal(raw, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f.Context
+}
+
+// synth builds the stack for a context (over cdk.json's) the way the app
+// does, with the cdk-nag checks applied.
+func synth(t *testing.T, extra map[string]any) *built {
 	t.Helper()
+	ctx := cdkJSONContext(t)
+	for k, v := range extra {
+		ctx[k] = v
+	}
 	var b *built
 	must(t, "synth", func() {
 		// Not t.TempDir: the default stack outlives the test that built it.
