@@ -144,16 +144,26 @@ func app(name string, checkpointing bool, tags map[string]string, props map[stri
 // issued by the emulator for its Config rule (unless TESTMODE).
 func (f *fixture) sample(t *testing.T, file string) events.ConfigEvent {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "events", "config", file))
+	b, err := readSample(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev events.ConfigEvent
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
+	ev := decodeSample(t, b)
 	if ev.ResultToken != configeval.TestModeToken {
 		ev.ResultToken = f.env.IssueResultToken(ev.ConfigRuleName)
+	}
+	return ev
+}
+
+func readSample(file string) ([]byte, error) {
+	return os.ReadFile(filepath.Join("..", "..", "events", "config", file))
+}
+
+func decodeSample(t *testing.T, b []byte) events.ConfigEvent {
+	t.Helper()
+	var ev events.ConfigEvent
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatal(err)
 	}
 	return ev
 }
@@ -485,6 +495,28 @@ func TestAccountRule(t *testing.T) {
 	if n := f.env.Count("cloudtrail", "DescribeTrails"); n > 1 {
 		t.Errorf("DescribeTrails %d times", n)
 	}
+}
+
+func TestAccountRuleEdges(t *testing.T) {
+	t.Run("no application", func(t *testing.T) {
+		f := newFixture(t, settings.Defaults())
+		f.handle(t, f.sample(t, "scheduled-account.json"))
+		evs := f.env.Evaluations()
+		if len(evs) != 1 || evs[0].ComplianceResourceType != "AWS::::Account" || evs[0].ComplianceType != "NOT_APPLICABLE" {
+			t.Fatalf("evaluations %+v", evs)
+		}
+	})
+	t.Run("trails denied", func(t *testing.T) {
+		f := newFixture(t, settings.Defaults())
+		f.seed(t, role("orders-enrichment-flink"), app("orders-enrichment", true, nil, nil))
+		f.env.SetFaults(localaws.Fault{Service: "cloudtrail", ErrorCode: "AccessDeniedException"})
+		f.handle(t, f.sample(t, "scheduled-account.json"))
+		evs := f.env.Evaluations()
+		if len(evs) != 1 || evs[0].ComplianceType != "NON_COMPLIANT" || !strings.HasPrefix(evs[0].Annotation, "could not verify:") ||
+			!strings.Contains(evs[0].Annotation, "cloudtrail:") {
+			t.Fatalf("evaluations %+v", evs)
+		}
+	})
 }
 
 func TestRuleModeOffReadsNothing(t *testing.T) {

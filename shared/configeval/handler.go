@@ -364,7 +364,12 @@ func (r *run) evaluateAccount(ctx context.Context) evaluation {
 		return r.logged(ctx, ev)
 	}
 	app, err := r.accountModel(ctx)
-	if err != nil {
+	switch {
+	case errors.Is(err, errNoApplication):
+		// Nothing the account rule protects exists here (yet).
+		ev.Compliance, ev.Annotation = NotApplicable, "no Managed Service for Apache Flink application in this Region"
+		return r.logged(ctx, ev)
+	case err != nil:
 		ev.Compliance, ev.Annotation = NonCompliant, CouldNotVerify+err.Error()
 		return r.logged(ctx, ev)
 	}
