@@ -48,17 +48,23 @@ a catalog of security rules.
 Usage:
   kdaguard rules [--format table|json|markdown]
   kdaguard check [flags] PATH...
+  kdaguard scan [flags] [--app NAME ...] [--apply]
   kdaguard version
 
 PATH is a CloudFormation template (JSON or YAML), a CDK cloud assembly folder
 (cdk.out, read through its manifest.json), or the JSON output of
 'aws kinesisanalyticsv2 describe-application'.
 
-Run 'kdaguard check --help' for the flags of check.
+scan reads the live applications of the account and Region that the default
+AWS configuration names (profile, AWS_REGION, AWS_ENDPOINT_URL); with --apply
+it applies the fixes the KDAGUARD_* settings allow, like the remediator, and
+changes at most --max-changes applications.
 
-Exit codes (check): 0 no NON_COMPLIANT finding at or above --fail-on; 1 there
-is one (UNKNOWN counts too with --strict); 2 bad usage, or an input that cannot
-be read or parsed.
+Run 'kdaguard check --help' or 'kdaguard scan --help' for their flags.
+
+Exit codes (check, scan): 0 no NON_COMPLIANT finding at or above --fail-on; 1
+there is one (UNKNOWN counts too with --strict), or a fix failed (scan --apply);
+2 bad usage, or an input that cannot be read or parsed.
 `
 
 // usageError is bad usage: the message, then a hint, exit 2.
@@ -85,6 +91,8 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		code, err = runCheck(rest, stdout, stderr)
 	case "rules":
 		code, err = runRules(rest, stdout, stderr)
+	case "scan":
+		code, err = runScan(rest, stdout, stderr)
 	case "version", "--version", "-version", "-v":
 		fmt.Fprintf(stdout, "kdaguard %s\n", kdaguardVersion())
 		return exitOK
@@ -92,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		io.WriteString(stdout, usage)
 		return exitOK
 	default:
-		err = usageError{fmt.Sprintf("unknown command %q (want check, rules or version)", cmd)}
+		err = usageError{fmt.Sprintf("unknown command %q (want check, scan, rules or version)", cmd)}
 	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -214,43 +222,53 @@ type checkOptions struct {
 	strict    bool
 	asOf      time.Time
 	selection *rules.Selection
+	overrides map[string]map[string]string
 	paths     []string
 }
 
-func parseCheck(args []string, stdout io.Writer) (*checkOptions, error) {
-	fs := newFlags("check", "kdaguard check [flags] PATH...", stdout)
-	format := fs.String("format", "table", "output format: table, json or sarif")
-	failOn := fs.String("fail-on", "LOW", "lowest severity of a NON_COMPLIANT finding that fails the check (exit 1): INFORMATIONAL, LOW, MEDIUM, HIGH or CRITICAL")
-	strict := fs.Bool("strict", false, "UNKNOWN findings (facts that could not be read) fail the check like NON_COMPLIANT ones")
-	asOf := fs.String("as-of", "", "evaluate as of this date, YYYY-MM-DD (runtime end-of-support, KDA.RES.4); default today")
-	var ruleIDs listFlag
-	fs.Var(&ruleIDs, "rule", "run only these rules: ID[,ID...] (repeatable); default all")
-	var params paramFlag
-	fs.Var(&params, "param", "override a rule parameter: RULE.NAME=VALUE, e.g. KDA.MON.2.allowedLogLevels=INFO,WARN (repeatable)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	o := &checkOptions{format: strings.ToLower(*format), strict: *strict, paths: pos}
+// evalFlags are the flags check and scan share.
+type evalFlags struct {
+	name                 string
+	format, failOn, asOf *string
+	strict               *bool
+	ruleIDs              listFlag
+	params               paramFlag
+}
+
+func addEvalFlags(fs *flags, formats string) *evalFlags {
+	e := &evalFlags{name: fs.Name()}
+	e.format = fs.String("format", "table", "output format: "+formats)
+	e.failOn = fs.String("fail-on", "LOW", "lowest severity of a NON_COMPLIANT finding that fails the run (exit 1): INFORMATIONAL, LOW, MEDIUM, HIGH or CRITICAL")
+	e.strict = fs.Bool("strict", false, "UNKNOWN findings (facts that could not be read) fail the run like NON_COMPLIANT ones")
+	e.asOf = fs.String("as-of", "", "evaluate as of this date, YYYY-MM-DD (runtime end-of-support, KDA.RES.4); default today")
+	fs.Var(&e.ruleIDs, "rule", "run only these rules: ID[,ID...] (repeatable); default all")
+	fs.Var(&e.params, "param", "override a rule parameter: RULE.NAME=VALUE, e.g. KDA.MON.2.allowedLogLevels=INFO,WARN (repeatable)")
+	return e
+}
+
+// options validates the shared flags once parsed.
+func (e *evalFlags) options(pos []string) (*checkOptions, error) {
+	o := &checkOptions{format: strings.ToLower(*e.format), strict: *e.strict, paths: pos}
 	switch o.format {
 	case "table", "json", "sarif":
 	default:
-		return nil, usageError{fmt.Sprintf("check: unknown --format %q (want table, json or sarif)", *format)}
+		return nil, usageError{fmt.Sprintf("%s: unknown --format %q (want table, json or sarif)", e.name, *e.format)}
 	}
-	if o.failOn, err = rules.ParseSeverity(*failOn); err != nil {
-		return nil, usageError{"check: --fail-on: " + err.Error()}
+	var err error
+	if o.failOn, err = rules.ParseSeverity(*e.failOn); err != nil {
+		return nil, usageError{e.name + ": --fail-on: " + err.Error()}
 	}
 	o.asOf = now()
-	if *asOf != "" {
-		if o.asOf, err = time.Parse(time.DateOnly, *asOf); err != nil {
-			return nil, usageError{fmt.Sprintf("check: --as-of %q: want a date YYYY-MM-DD", *asOf)}
+	if *e.asOf != "" {
+		if o.asOf, err = time.Parse(time.DateOnly, *e.asOf); err != nil {
+			return nil, usageError{fmt.Sprintf("%s: --as-of %q: want a date YYYY-MM-DD", e.name, *e.asOf)}
 		}
 	}
 	var selected []*rules.Rule
-	for _, id := range ruleIDs {
+	for _, id := range e.ruleIDs {
 		r, ok := rules.ByID(id)
 		if !ok {
-			return nil, usageError{fmt.Sprintf("check: --rule: unknown rule id %q (see 'kdaguard rules')", id)}
+			return nil, usageError{fmt.Sprintf("%s: --rule: unknown rule id %q (see 'kdaguard rules')", e.name, id)}
 		}
 		if !slices.Contains(selected, r) {
 			selected = append(selected, r)
@@ -265,12 +283,25 @@ func parseCheck(args []string, stdout io.Writer) (*checkOptions, error) {
 		}
 		selected = sel
 	}
-	overrides, err := parseParams(params)
+	if o.overrides, err = parseParams(e.name, e.params); err != nil {
+		return nil, err
+	}
+	if o.selection, err = rules.Select(selected, o.overrides); err != nil {
+		return nil, usageError{e.name + ": --param " + err.Error()}
+	}
+	return o, nil
+}
+
+func parseCheck(args []string, stdout io.Writer) (*checkOptions, error) {
+	fs := newFlags("check", "kdaguard check [flags] PATH...", stdout)
+	ef := addEvalFlags(fs, "table, json or sarif")
+	pos, err := parse(fs, args)
 	if err != nil {
 		return nil, err
 	}
-	if o.selection, err = rules.Select(selected, overrides); err != nil {
-		return nil, usageError{"check: --param " + err.Error()}
+	o, err := ef.options(pos)
+	if err != nil {
+		return nil, err
 	}
 	if len(o.paths) == 0 {
 		return nil, usageError{"check: no PATH given (a template, a cdk.out folder or describe-application JSON)"}
@@ -280,7 +311,7 @@ func parseCheck(args []string, stdout io.Writer) (*checkOptions, error) {
 
 // parseParams reads RULE.NAME=VALUE flags into overrides keyed by canonical
 // rule id, validating each against its rule even when --rule leaves it out.
-func parseParams(params []string) (map[string]map[string]string, error) {
+func parseParams(cmd string, params []string) (map[string]map[string]string, error) {
 	if len(params) == 0 {
 		return nil, nil
 	}
@@ -289,12 +320,12 @@ func parseParams(params []string) (map[string]map[string]string, error) {
 		key, value, ok := strings.Cut(p, "=")
 		dot := strings.LastIndex(key, ".")
 		if !ok || dot <= 0 || dot == len(key)-1 {
-			return nil, usageError{fmt.Sprintf("check: --param %q: want RULE.NAME=VALUE, e.g. KDA.RES.5.maxSnapshotAgeHours=48", truncate(p, 60))}
+			return nil, usageError{fmt.Sprintf("%s: --param %q: want RULE.NAME=VALUE, e.g. KDA.RES.5.maxSnapshotAgeHours=48", cmd, truncate(p, 60))}
 		}
 		id, name := strings.TrimSpace(key[:dot]), strings.TrimSpace(key[dot+1:])
 		r, found := rules.ByID(id)
 		if !found {
-			return nil, usageError{fmt.Sprintf("check: --param: unknown rule id %q (see 'kdaguard rules')", id)}
+			return nil, usageError{fmt.Sprintf("%s: --param: unknown rule id %q (see 'kdaguard rules')", cmd, id)}
 		}
 		if out[r.ID] == nil {
 			out[r.ID] = map[string]string{}
@@ -304,7 +335,7 @@ func parseParams(params []string) (map[string]map[string]string, error) {
 	for id, ov := range out {
 		r, _ := rules.ByID(id)
 		if _, err := rules.NewParams(r, ov); err != nil {
-			return nil, usageError{"check: --param " + err.Error()}
+			return nil, usageError{cmd + ": --param " + err.Error()}
 		}
 	}
 	return out, nil
@@ -365,7 +396,17 @@ func runCheck(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 	}
 
+	if err := writeFindings(stdout, items, all, o, code); err != nil {
+		return exitError, err
+	}
+	return code, nil
+}
+
+// writeFindings renders the findings in the chosen format, with every value
+// KDA.DP.5 flags scrubbed as a backstop.
+func writeFindings(stdout io.Writer, items []report.Item, apps []*model.Application, o *checkOptions, code int) error {
 	var b bytes.Buffer
+	var err error
 	switch o.format {
 	case "json":
 		err = report.WriteJSON(&b, items)
@@ -380,12 +421,12 @@ func runCheck(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 	}
 	if err != nil {
-		return exitError, err
+		return err
 	}
-	if _, err := stdout.Write(report.Redact(b.Bytes(), report.Secrets(all))); err != nil {
-		return exitError, fmt.Errorf("write output: %w", err)
+	if _, err := stdout.Write(report.Redact(b.Bytes(), report.Secrets(apps))); err != nil {
+		return fmt.Errorf("write output: %w", err)
 	}
-	return code, nil
+	return nil
 }
 
 // fails reports whether a finding fails the check.
