@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kdaguard/kdaguard/shared/collect"
 	"github.com/kdaguard/kdaguard/shared/rules"
 	"github.com/kdaguard/kdaguard/shared/settings"
 )
@@ -126,7 +127,7 @@ func TestEveryRemediationHasAScopedStatement(t *testing.T) {
 			}
 		}
 	}
-	if err := CheckGrants(slices.Concat(ReadGrants, EvaluatorGrants)); err != nil {
+	if err := CheckGrants(slices.Concat(readStatements, EvaluatorGrants)); err != nil {
 		t.Error(err)
 	}
 	for _, gs := range remediationWrites {
@@ -181,9 +182,46 @@ func TestRemediatorWritesFollowModes(t *testing.T) {
 }
 
 func TestRoleSuppressionsHaveReasons(t *testing.T) {
-	for _, sp := range RoleSuppressions(ReadGrants, EvaluatorGrants) {
+	for _, sp := range RoleSuppressions(readStatements, EvaluatorGrants) {
 		if len(sp.AppliesTo) != 1 || !strings.HasPrefix(sp.AppliesTo[0], "Resource::") || len(sp.Reason) < 40 {
 			t.Errorf("suppression %+v", sp)
 		}
+	}
+}
+
+// The reads are exactly what the collector says the enabled rules need.
+func TestReadsFollowTheCollector(t *testing.T) {
+	actions := func(c Config) []string {
+		t.Helper()
+		gs, err := ReadGrants(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, g := range gs {
+			out = append(out, g.Actions...)
+		}
+		slices.Sort(out)
+		return out
+	}
+	full := actions(DefaultConfig())
+	want := append(collect.Permissions(rules.Needs(rules.All())), "sts:GetCallerIdentity")
+	slices.Sort(want)
+	if !slices.Equal(full, slices.Compact(want)) {
+		t.Errorf("reads %v\nwant   %v", full, want)
+	}
+	for _, a := range []string{"kinesisanalytics:DescribeApplication", "iam:GetRolePolicy", "kms:GetKeyRotationStatus",
+		"config:DescribeConfigurationRecorderStatus", "cloudtrail:GetTrailStatus", "s3:GetBucketPublicAccessBlock"} {
+		if !slices.Contains(full, a) {
+			t.Errorf("reads lack %s", a)
+		}
+	}
+	// Disabling the account-level rules drops the account reads.
+	c, err := ConfigFromContext(lookup(map[string]any{CtxDisabledRules: "KDA.MON.5,KDA.CMP.1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(c); slices.Contains(got, "cloudtrail:DescribeTrails") || slices.Contains(got, "config:DescribeConfigurationRecorders") {
+		t.Errorf("account reads kept for disabled rules: %v", got)
 	}
 }

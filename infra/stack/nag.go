@@ -75,9 +75,9 @@ func nagSuppressions(ss []Suppression) *[]*cdknag.NagPackSuppression {
 
 // addSuppressions records, with its reason, every AwsSolutions finding the
 // stack accepts.
-func addSuppressions(st awscdk.Stack, out *Stack, writes []Grant) {
-	cdknag.NagSuppressions_AddResourceSuppressions(out.EvaluatorRole, nagSuppressions(RoleSuppressions(ReadGrants, EvaluatorGrants)), jsii.Bool(true))
-	cdknag.NagSuppressions_AddResourceSuppressions(out.RemediatorRole, nagSuppressions(RoleSuppressions(ReadGrants, writes)), jsii.Bool(true))
+func addSuppressions(st awscdk.Stack, out *Stack, reads, writes []Grant) {
+	cdknag.NagSuppressions_AddResourceSuppressions(out.EvaluatorRole, nagSuppressions(RoleSuppressions(reads, EvaluatorGrants)), jsii.Bool(true))
+	cdknag.NagSuppressions_AddResourceSuppressions(out.RemediatorRole, nagSuppressions(RoleSuppressions(reads, writes)), jsii.Bool(true))
 	for _, q := range out.dash {
 		if q.fn == nil { // the EventBridge target's queue
 			cdknag.NagSuppressions_AddResourceSuppressions(q.dlq, nagSuppressions(QueueSuppressions), jsii.Bool(true))

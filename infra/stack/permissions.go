@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kdaguard/kdaguard/shared/collect"
 	"github.com/kdaguard/kdaguard/shared/rules"
 )
 
@@ -33,11 +34,12 @@ const (
 	ruleARN     = "arn:${AWS::Partition}:config:${AWS::Region}:${AWS::AccountId}:config-rule/*"
 )
 
-// ReadGrants are what the collector reads, for both functions: each
-// application and the resources it points at (role and policies, key, log
-// group, alarms, bucket, streams, security groups and subnets), and the
-// account facts (trails, Config recorder).
-var ReadGrants = []Grant{
+// readStatements scope every read the collector can make, for both
+// functions: each application and the resources it points at (role and
+// policies, key, log group, alarms, bucket, streams, security groups and
+// subnets), and the account facts (trails, Config recorder). ReadGrants keeps
+// the actions the enabled rules need.
+var readStatements = []Grant{
 	{Sid: "ReadApplications", Actions: []string{
 		"kinesisanalytics:DescribeApplication",
 		"kinesisanalytics:ListTagsForResource",
@@ -84,6 +86,36 @@ var ReadGrants = []Grant{
 	{Sid: "ReadStreams", Actions: []string{
 		"kinesis:DescribeStreamSummary",
 	}, Resources: []string{streamARN}, Why: "sources and sinks can be any stream of this account and Region"},
+}
+
+// ReadGrants are the read statements for the configuration: exactly the
+// actions shared/collect says the enabled rules' facets need
+// (collect.Permissions), plus sts:GetCallerIdentity, each scoped by
+// readStatements. An action the collector needs that has no scoped statement
+// here fails synth.
+func ReadGrants(c Config) ([]Grant, error) {
+	need := append(collect.Permissions(rules.Needs(c.EnabledRules())), "sts:GetCallerIdentity")
+	var out []Grant
+	covered := map[string]bool{}
+	for _, g := range readStatements {
+		var acts []string
+		for _, a := range g.Actions {
+			if slices.Contains(need, a) {
+				acts = append(acts, a)
+				covered[a] = true
+			}
+		}
+		if len(acts) > 0 {
+			g.Actions = acts
+			out = append(out, g)
+		}
+	}
+	for _, a := range need {
+		if !covered[a] {
+			return nil, fmt.Errorf("the collector needs %s, which has no scoped statement in infra/stack/permissions.go: add one", a)
+		}
+	}
+	return out, nil
 }
 
 // EvaluatorGrants are the evaluator's own Config calls. PutEvaluations has no

@@ -120,7 +120,11 @@ func New(scope constructs.Construct, id string, props *Props) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, gs := range [][]Grant{ReadGrants, EvaluatorGrants, writes} {
+	reads, err := ReadGrants(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, gs := range [][]Grant{reads, EvaluatorGrants, writes} {
 		if err := CheckGrants(gs); err != nil {
 			return nil, err
 		}
@@ -149,9 +153,9 @@ func New(scope constructs.Construct, id string, props *Props) (*Stack, error) {
 	evalRole := newRole(st, "EvaluatorRole", "kdaguard Config rule evaluator: read-only, plus its own Config evaluations")
 	remRole := newRole(st, "RemediatorRole", "kdaguard remediator: reads, and the writes of the fixes enabled by its configuration")
 	out.EvaluatorRole, out.RemediatorRole = evalRole, remRole
-	addGrants(evalRole, ReadGrants)
+	addGrants(evalRole, reads)
 	addGrants(evalRole, EvaluatorGrants)
-	addGrants(remRole, ReadGrants)
+	addGrants(remRole, reads)
 	addGrants(remRole, writes)
 	addGrants(remRole, []Grant{
 		{Sid: "AuditEvents", Actions: []string{"events:PutEvents"},
@@ -187,7 +191,7 @@ func New(scope constructs.Construct, id string, props *Props) (*Stack, error) {
 	addConfigRules(st, cfg, evalFn)
 	out.ChangeRule, out.ComplianceRule = addEventRules(st, remFn, remRole, out)
 	addMonitoring(st, cfg, out)
-	addSuppressions(st, out, writes)
+	addSuppressions(st, out, reads, writes)
 	return out, nil
 }
 

@@ -474,7 +474,7 @@ func optInAll() string {
 // this account and Region.
 func TestRolePermissions(t *testing.T) {
 	reads := map[string]bool{}
-	for _, g := range ReadGrants {
+	for _, g := range readStatements {
 		for _, a := range g.Actions {
 			reads[a] = true
 		}
