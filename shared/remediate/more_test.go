@@ -1,0 +1,65 @@
+package remediate_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kdaguard/kdaguard/shared/remediate"
+	"github.com/kdaguard/kdaguard/shared/settings"
+)
+
+func TestTransitionalStatusIsRetriedLater(t *testing.T) {
+	f := start(t)
+	f.env.SetTransitionDelay(time.Hour)
+	f.app("orders", appOpts{running: true}) // STARTING for an hour
+	out, err := f.executor(f.settings()).Converge(f.ctx, "orders")
+	if !errors.Is(err, remediate.ErrBusy) {
+		t.Fatalf("err %v, want ErrBusy so that Lambda retries", err)
+	}
+	if n := f.count("UpdateApplication") + f.count("AddApplicationCloudWatchLoggingOption"); n != 0 {
+		t.Errorf("%d configuration calls on a STARTING application", n)
+	}
+	if got := outcomes(out); got["KDA.RES.1"] != remediate.Skipped || got["KDA.DP.2"] != remediate.Verified {
+		t.Errorf("outcomes %v", got)
+	}
+}
+
+func TestScheduledSweepThroughHandler(t *testing.T) {
+	f := start(t)
+	for _, n := range []string{"a1", "a2", "a3"} {
+		f.app(n, appOpts{})
+	}
+	h := f.handler(f.settings(func(s *settings.Settings) { s.MaxChanges = 1 }))
+	ev := []byte(`{"version":"0","id":"89d1a02d-5ec7-412e-82f5-13505f849b41","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-03-02T10:00:00Z","region":"us-east-1","resources":[],"detail":{}}`)
+	if err := h.Handle(f.ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("UpdateApplication"); n != 1 {
+		t.Errorf("UpdateApplication %d, want 1 (MaxChanges)", n)
+	}
+}
+
+// The planted credential appears nowhere: log lines, audit events and
+// notifications, in report mode, remediation and failure alike; the DP.5
+// finding names the property key only.
+func TestPlantedSecretNeverLeaks(t *testing.T) {
+	f := start(t)
+	f.app("orders", appOpts{})
+	s := settings.Defaults()
+	s.TopicARN = f.topic
+	if _, err := f.executor(s).Converge(f.ctx, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	f.env.SetFaults(faultCode("kms", "EnableKeyRotation", "AccessDeniedException"))
+	f.env.CompetingWriter("orders", 1)
+	_, _ = f.executor(f.settings()).Converge(f.ctx, "orders")
+	f.noSecret()
+	if !strings.Contains(f.logs.String(), "app/aws.secret.access.key") {
+		t.Errorf("the DP.5 finding does not name the property:\n%s", f.logs.String())
+	}
+	if len(f.env.Events()) == 0 || len(f.env.Published()) == 0 {
+		t.Error("nothing was audited")
+	}
+}
