@@ -63,3 +63,37 @@ func TestPlantedSecretNeverLeaks(t *testing.T) {
 		t.Error("nothing was audited")
 	}
 }
+
+func TestOptInRetentionAndSnapshot(t *testing.T) {
+	f := start(t)
+	f.app("orders", appOpts{running: true})
+	s := f.settings(func(s *settings.Settings) {
+		s.RuleModes = map[string]settings.Mode{"KDA.MON.3": settings.ModeRemediate, "KDA.RES.5": settings.ModeRemediate}
+	})
+	out, err := f.executor(s).Converge(f.ctx, "orders")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, f.logs.String())
+	}
+	// Snapshots were disabled (RES.2): RES.5 is reported, not fixed, until
+	// the merged update turned them on.
+	if got := outcomes(out); got["KDA.RES.5"] != "" || got["KDA.MON.1"] != remediate.Verified || got["KDA.RES.2"] != remediate.Verified {
+		t.Errorf("first run: %v", got)
+	}
+	// The log group MON.1 created never expires and no snapshot exists:
+	// the next run sets retention and takes one.
+	out, err = f.executor(s).Converge(f.ctx, "orders")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, f.logs.String())
+	}
+	if got := outcomes(out); got["KDA.MON.3"] != remediate.Verified || got["KDA.RES.5"] != remediate.Verified {
+		t.Errorf("second run: %v", got)
+	}
+	if f.count("PutRetentionPolicy") != 1 || f.count("CreateApplicationSnapshot") != 1 {
+		t.Errorf("PutRetentionPolicy %d, CreateApplicationSnapshot %d", f.count("PutRetentionPolicy"), f.count("CreateApplicationSnapshot"))
+	}
+	// MON.3's other condition (no KMS key on the group) stays reported and
+	// does not make the retention fix a failure.
+	if !strings.Contains(f.logs.String(), `"condition":"kms:/aws/kinesis-analytics/orders"`) {
+		t.Errorf("the unfixed condition is not reported:\n%s", f.logs.String())
+	}
+}
