@@ -11,6 +11,7 @@
 # prints the response and the time it took, and stops both. LOGS=1 also
 # prints the function's and the emulator's output.
 
+## invoke: make invoke FN=<function> EVENT=<file>: the function under the RIE against localaws
 RIE_MODULE  := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 
@@ -20,6 +21,10 @@ tools:: bin/aws-lambda-rie
 
 bin/aws-lambda-rie:
 	GOBIN=$(BIN) $(GO) install $(RIE_MODULE)@$(RIE_VERSION)
+
+## fuzz: Config rule event and ruleParameters decoding
+fuzz::
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEvent$$' -fuzztime $(FUZZTIME) ./shared/configeval
 
 FN    ?=
 EVENT ?=
