@@ -57,7 +57,8 @@ type Action struct {
 	Reason      string          `json:"reason,omitempty"`
 	Console     string          `json:"console,omitempty"`
 
-	id int
+	id     int
+	notify bool // a fix that could not run safely: notified like a failure
 }
 
 // ConsoleURL links to the application in the Managed Service for Apache Flink console.
@@ -72,7 +73,6 @@ type recorder struct {
 	app     *model.Application
 	redact  redactor
 	actions []Action
-	notify  bool    // something to notify besides changes, deferrals, failures
 	failed  []error // errors found while planning
 }
 
@@ -116,7 +116,7 @@ func (r *recorder) log(a Action) {
 	level := slog.LevelInfo
 	if a.Outcome == Failed {
 		level = slog.LevelError
-	} else if a.Outcome == Deferred || a.Outcome == Skipped && r.notify {
+	} else if a.Outcome == Deferred || a.notify {
 		level = slog.LevelWarn
 	}
 	attrs := []slog.Attr{slog.String("rule", a.Rule), slog.String("application", a.Application),
@@ -184,7 +184,7 @@ func (r *recorder) flush() {
 	for _, a := range r.actions {
 		switch {
 		case a.Outcome == Verified || a.Outcome == Applied || a.Outcome == Failed || a.Outcome == Deferred,
-			a.Outcome == Skipped && r.notify && a.Call != "":
+			a.notify:
 		default:
 			continue
 		}

@@ -130,8 +130,8 @@ func (e *Executor) plan(ctx context.Context, app *model.Application, findings []
 	if p.logging != nil {
 		in, problem := e.loggingInput(app, p.logging.fix, len(p.update) > 0)
 		if problem != "" {
-			rec.action(*p.logging, Skipped, problem+": reported instead of half-fixing", nil)
-			rec.notify = true
+			a := rec.action(*p.logging, Skipped, problem+": reported instead of half-fixing", nil)
+			rec.actions[a.id].notify = true
 			p.logging = nil
 		} else {
 			p.logging.input = in
