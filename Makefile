@@ -40,6 +40,8 @@ unit:
 
 ## fuzz: a short run of each fuzz target (FUZZTIME each)
 fuzz::
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/source/template
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./shared/trigger
 
 ## test: the README's test command (CI runs exactly this)
 test: tools build vet unit fuzz
