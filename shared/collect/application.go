@@ -193,3 +193,22 @@ func (s *Session) snapshots(ctx context.Context, app *model.Application) model.F
 	}
 	return model.Known(snaps)
 }
+
+// Account reads only the account-level facets (trails, recorders) into a
+// model with no application: what account-level rules (KDA.MON.5,
+// KDA.CMP.1) judge, whether or not the Region has an application.
+func (s *Session) Account(ctx context.Context, account string, needs []model.Facet) (*model.Application, error) {
+	app := &model.Application{Account: account}
+	var wg sync.WaitGroup
+	if slices.Contains(needs, model.FacetTrails) {
+		wg.Go(func() { app.Related.Trails = s.trails(ctx) })
+	}
+	if slices.Contains(needs, model.FacetRecorders) {
+		wg.Go(func() { app.Related.Recorders = s.recorders(ctx) })
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read account facts: %w", err)
+	}
+	return app, nil
+}

@@ -16,15 +16,15 @@ func TestClipAnnotation(t *testing.T) {
 		strings.Repeat("😀", 100), // 4 bytes each
 		"x" + strings.Repeat("日本", 100),
 	} {
-		got := clipAnnotation(s)
+		got := rules.Clip(s)
 		if len(got) > MaxAnnotation || !utf8.ValidString(got) || !strings.HasSuffix(got, "...") {
 			t.Errorf("clip(%d bytes) = %d bytes, valid %v", len(s), len(got), utf8.ValidString(got))
 		}
 	}
-	if got := clipAnnotation("short"); got != "short" {
+	if got := rules.Clip("short"); got != "short" {
 		t.Errorf("clip(short) = %q", got)
 	}
-	if got := clipAnnotation(strings.Repeat("b", 256)); len(got) != 256 || strings.HasSuffix(got, "...") {
+	if got := rules.Clip(strings.Repeat("b", 256)); len(got) != 256 || strings.HasSuffix(got, "...") {
 		t.Errorf("a 256-byte annotation must be kept whole")
 	}
 }

@@ -499,11 +499,17 @@ func TestAccountRule(t *testing.T) {
 
 func TestAccountRuleEdges(t *testing.T) {
 	t.Run("no application", func(t *testing.T) {
+		// The account's facts are read on their own: an account without a
+		// logging trail is reported whether or not it has an application yet.
 		f := newFixture(t, settings.Defaults())
 		f.handle(t, f.sample(t, "scheduled-account.json"))
 		evs := f.env.Evaluations()
-		if len(evs) != 1 || evs[0].ComplianceResourceType != "AWS::::Account" || evs[0].ComplianceType != "NOT_APPLICABLE" {
+		if len(evs) != 1 || evs[0].ComplianceResourceType != "AWS::::Account" || evs[0].ComplianceType != "NON_COMPLIANT" ||
+			strings.HasPrefix(evs[0].Annotation, "could not verify") {
 			t.Fatalf("evaluations %+v", evs)
+		}
+		if n := f.env.Count("kinesisanalyticsv2", "ListApplications"); n != 0 {
+			t.Errorf("account facts need no application: ListApplications called %d times", n)
 		}
 	})
 	t.Run("trails denied", func(t *testing.T) {

@@ -1,6 +1,7 @@
 package configeval
 
 import (
+	"github.com/kdaguard/kdaguard/shared/rules"
 	"os"
 	"path/filepath"
 	"testing"
@@ -36,7 +37,7 @@ func FuzzDecodeEvent(f *testing.F) {
 		if rc, err := DecodeRuleParameters(params); err == nil && (rc.Rule == nil || rc.Selection == nil) {
 			t.Fatalf("decoded parameters without a rule: %q", params)
 		}
-		a := clipAnnotation(joinNote(params, note))
+		a := rules.Clip(joinNote(params, note))
 		if len(a) > MaxAnnotation || (utf8.ValidString(params+note) && !utf8.ValidString(a)) {
 			t.Fatalf("annotation of %d bytes", len(a))
 		}

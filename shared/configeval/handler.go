@@ -363,13 +363,8 @@ func (r *run) evaluateAccount(ctx context.Context) evaluation {
 		ev.Compliance, ev.Annotation = NotApplicable, r.offNote()
 		return r.logged(ctx, ev)
 	}
-	app, err := r.accountModel(ctx)
-	switch {
-	case errors.Is(err, errNoApplication):
-		// Nothing the account rule protects exists here (yet).
-		ev.Compliance, ev.Annotation = NotApplicable, "no Managed Service for Apache Flink application in this Region"
-		return r.logged(ctx, ev)
-	case err != nil:
+	app, err := r.sess.Account(ctx, r.account, rules.Needs([]*rules.Rule{r.rc.Rule}))
+	if err != nil {
 		ev.Compliance, ev.Annotation = NonCompliant, CouldNotVerify+err.Error()
 		return r.logged(ctx, ev)
 	}
@@ -380,21 +375,8 @@ func (r *run) evaluateAccount(ctx context.Context) evaluation {
 
 // logged finishes an evaluation (annotation within bounds) and logs it.
 func (r *run) logged(ctx context.Context, ev evaluation) evaluation {
-	ev.Annotation = clipAnnotation(ev.Annotation)
+	ev.Annotation = rules.Clip(ev.Annotation)
 	r.log.InfoContext(ctx, "evaluation", "resourceType", ev.ResourceType, "application", ev.ResourceID,
 		"status", ev.Compliance, "annotation", ev.Annotation)
 	return ev
-}
-
-// clipAnnotation cuts s to MaxAnnotation bytes (so also characters) on a
-// rune boundary, marking the cut with "...".
-func clipAnnotation(s string) string {
-	if len(s) <= MaxAnnotation {
-		return s
-	}
-	cut := MaxAnnotation - 3
-	for cut > 0 && s[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	return s[:cut] + "..."
 }

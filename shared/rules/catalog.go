@@ -141,7 +141,7 @@ func run(r *Rule, in Input) (res Result) {
 		}
 	}()
 	res = r.Check(in)
-	res.Message = clip(res.Message)
+	res.Message = Clip(res.Message)
 	for i := range res.Fixes {
 		res.Fixes[i].Rule = r.ID
 		if res.Fixes[i].Kind == "" {

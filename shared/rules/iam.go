@@ -156,7 +156,7 @@ func checkConfusedDeputy(in Input) Result {
 			sourceArn = a.ARN
 		}
 		return Result{Status: NonCompliant,
-			Message: clip("trust statement of role " + role.Name + " for " + ServicePrincipal + " has no aws:SourceAccount or aws:SourceArn condition: add both"),
+			Message: Clip("trust statement of role " + role.Name + " for " + ServicePrincipal + " has no aws:SourceAccount or aws:SourceArn condition: add both"),
 			Failed:  []string{"confused-deputy"},
 			Fixes: []Fix{{Condition: "confused-deputy", Target: role.Name,
 				Summary: "UpdateAssumeRolePolicy on " + role.Name + " adding aws:SourceAccount=" + a.Account + " and aws:SourceArn=" + sourceArn + " to the kinesisanalytics statement",

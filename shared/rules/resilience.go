@@ -164,11 +164,11 @@ func checkRuntime(in Input) Result {
 	}
 	if end, found := in.Params.Date("endOfSupport", rt); found && !in.Now.Before(end) {
 		return Result{Status: NonCompliant, Severity: Critical, Failed: []string{"end-of-support"},
-			Message: clip("runtime " + rt + " reached end of support on " + end.Format(time.DateOnly) + " and can no longer be started or run: upgrade to a supported Flink runtime")}
+			Message: Clip("runtime " + rt + " reached end of support on " + end.Format(time.DateOnly) + " and can no longer be started or run: upgrade to a supported Flink runtime")}
 	}
 	if from, found := in.Params.Date("upgradeRecommended", rt); found && !in.Now.Before(from) {
 		return Result{Status: NonCompliant, Severity: Medium, Failed: []string{"upgrade-recommended"},
-			Message: clip("runtime " + rt + " is past recommended support: plan an upgrade to a current Flink runtime")}
+			Message: Clip("runtime " + rt + " is past recommended support: plan an upgrade to a current Flink runtime")}
 	}
 	return pass("runtime " + rt + " is in support")
 }

@@ -188,8 +188,8 @@ func (u AppUpdate) Empty() bool { return u == AppUpdate{} }
 // MaxMessage is AWS Config's annotation limit, which every message honours.
 const MaxMessage = 256
 
-// clip shortens a message to MaxMessage bytes on a rune boundary.
-func clip(s string) string {
+// Clip shortens a message to MaxMessage bytes (AWS Config's annotation limit) on a rune boundary.
+func Clip(s string) string {
 	if len(s) <= MaxMessage {
 		return s
 	}
@@ -202,16 +202,16 @@ func clip(s string) string {
 
 // Helpers that build results; checks use them so messages stay in bounds.
 
-func pass(msg string) Result { return Result{Status: Compliant, Message: clip(msg)} }
+func pass(msg string) Result { return Result{Status: Compliant, Message: Clip(msg)} }
 
-func notApplicable(msg string) Result { return Result{Status: NotApplicable, Message: clip(msg)} }
+func notApplicable(msg string) Result { return Result{Status: NotApplicable, Message: Clip(msg)} }
 
 func unknown(what, reason string) Result {
-	return Result{Status: Unknown, Message: clip(what + ": " + reason)}
+	return Result{Status: Unknown, Message: Clip(what + ": " + reason)}
 }
 
 func fail(msg string, failed ...string) Result {
-	return Result{Status: NonCompliant, Message: clip(msg), Failed: failed}
+	return Result{Status: NonCompliant, Message: Clip(msg), Failed: failed}
 }
 
 // MarshalJSON writes a rule's description (not its check) for `kdaguard rules`.

@@ -66,7 +66,7 @@ func checkSecrets(in Input) Result {
 		b.WriteString(" " + f.Group + "/" + f.Key + " (" + f.Kind + ")")
 		failed = append(failed, "secret:"+f.Group+"/"+f.Key)
 	}
-	return Result{Status: NonCompliant, Message: clip(b.String()), Failed: failed}
+	return Result{Status: NonCompliant, Message: Clip(b.String()), Failed: failed}
 }
 
 // secretKind classifies one property; "" means not a credential.

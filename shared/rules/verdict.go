@@ -37,9 +37,9 @@ func (v *verdict) result(passMsg string) Result {
 		if len(v.unknowns) > 0 {
 			msg += "; could not verify " + strings.Join(v.unknowns, ", ")
 		}
-		return Result{Status: NonCompliant, Message: clip(msg), Failed: v.failed, Fixes: v.fixes}
+		return Result{Status: NonCompliant, Message: Clip(msg), Failed: v.failed, Fixes: v.fixes}
 	case len(v.unknowns) > 0:
-		return Result{Status: Unknown, Message: clip("could not verify " + strings.Join(v.unknowns, ", "))}
+		return Result{Status: Unknown, Message: Clip("could not verify " + strings.Join(v.unknowns, ", "))}
 	default:
 		return pass(passMsg)
 	}
