@@ -103,7 +103,7 @@ func TestExitCodes(t *testing.T) {
 		{"--param for an unknown rule", []string{"check", "--param", "KDA.NOPE.1.x=1", pipeline}, 2, []string{"unknown rule id", "KDA.NOPE.1"}},
 		{"bad --param of a rule --rule leaves out", []string{"check", "--rule", "KDA.DP.1", "--param", "KDA.MON.2.allowedLogLevels=LOUD", pipeline}, 2, []string{"KDA.MON.2", "LOUD"}},
 		{"no path", []string{"check"}, 2, []string{"no PATH"}},
-		{"unknown command", []string{"scan", pipeline}, 2, []string{"unknown command", "scan"}},
+		{"unknown command", []string{"audit", pipeline}, 2, []string{"unknown command", "audit"}},
 		{"rules: bad format", []string{"rules", "--format", "yaml"}, 2, []string{"--format", "yaml"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
