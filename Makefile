@@ -40,8 +40,8 @@ unit:
 
 ## fuzz: a short run of each fuzz target (FUZZTIME each)
 fuzz::
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/source/template
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./shared/trigger
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./shared/source/template
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./shared/trigger
 
 ## test: the README's test command (CI runs exactly this)
 test: tools build vet unit fuzz

@@ -38,7 +38,7 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatalf("decoded parameters without a rule: %q", params)
 		}
 		a := rules.Clip(joinNote(params, note))
-		if len(a) > MaxAnnotation || (utf8.ValidString(params+note) && !utf8.ValidString(a)) {
+		if len(a) > MaxAnnotation || (utf8.ValidString(params) && utf8.ValidString(note) && !utf8.ValidString(a)) {
 			t.Fatalf("annotation of %d bytes", len(a))
 		}
 	})
