@@ -25,10 +25,12 @@ type kdaApp struct {
 	run       *kt.RunConfigurationDescription
 	tags      []kt.Tag
 	snapshots []kt.SnapshotDetails
-	settleAt  time.Time
-	settleTo  kt.ApplicationStatus
-	idSeq     int
-	history   []configItem
+	// snapshotsDue: a snapshot is CREATING until its time (transition delay), then READY.
+	snapshotsDue map[string]time.Time
+	settleAt     time.Time
+	settleTo     kt.ApplicationStatus
+	idSeq        int
+	history      []configItem
 }
 
 type kdaState struct {
@@ -1213,11 +1215,29 @@ func (s *Server) kdaCreateSnapshot(c *call) (any, *apiError) {
 		return nil, errf(400, "LimitExceededException", "Application %s already has 1000 snapshots.", deref(a.d.ApplicationName))
 	}
 	enc := kdaDescribeConfig(a).ApplicationEncryptionConfigurationDescription
+	status := kt.SnapshotStatusReady
+	if s.transitionDelay > 0 {
+		status = kt.SnapshotStatusCreating
+		if a.snapshotsDue == nil {
+			a.snapshotsDue = map[string]time.Time{}
+		}
+		a.snapshotsDue[name] = c.now.Add(s.transitionDelay)
+	}
 	a.snapshots = append(a.snapshots, kt.SnapshotDetails{
-		SnapshotName: ptr(name), SnapshotStatus: kt.SnapshotStatusReady, ApplicationVersionId: a.d.ApplicationVersionId,
+		SnapshotName: ptr(name), SnapshotStatus: status, ApplicationVersionId: a.d.ApplicationVersionId,
 		SnapshotCreationTimestamp: ptr(c.now), RuntimeEnvironment: a.d.RuntimeEnvironment, ApplicationEncryptionConfigurationDescription: enc,
 	})
 	return map[string]any{}, nil
+}
+
+// settleSnapshots turns CREATING snapshots whose time has come READY.
+func settleSnapshots(a *kdaApp, now time.Time) {
+	for i, sd := range a.snapshots {
+		if due, ok := a.snapshotsDue[deref(sd.SnapshotName)]; ok && !now.Before(due) {
+			a.snapshots[i].SnapshotStatus = kt.SnapshotStatusReady
+			delete(a.snapshotsDue, deref(sd.SnapshotName))
+		}
+	}
 }
 
 func (s *Server) kdaListSnapshots(c *call) (any, *apiError) {
@@ -1225,6 +1245,7 @@ func (s *Server) kdaListSnapshots(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
+	settleSnapshots(a, c.now)
 	limit := 50
 	if v, ok := gi(c.json, "Limit"); ok {
 		if v < 1 || v > 50 {
@@ -1253,6 +1274,7 @@ func (s *Server) kdaDescribeSnapshot(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
+	settleSnapshots(a, c.now)
 	name := gs(c.json, "SnapshotName")
 	i := slices.IndexFunc(a.snapshots, func(sd kt.SnapshotDetails) bool { return deref(sd.SnapshotName) == name })
 	if i < 0 {

@@ -59,6 +59,10 @@ type Executor struct {
 	// Load reads an application with a new collect session each time
 	// (default); tests may replace it.
 	Load func(ctx context.Context, name string, needs []model.Facet) (*model.Application, error)
+	// VerifyPatience bounds how long verification keeps re-reading while an
+	// asynchronous fix (a snapshot being created, a stream being encrypted)
+	// has not shown yet (default 30 s; re-reads back off from 1 s).
+	VerifyPatience time.Duration
 
 	initOnce sync.Once
 	initErr  error
@@ -283,20 +287,45 @@ func (e *Executor) converge(ctx context.Context, name string, budget func() bool
 	return out, errors.Join(failures...)
 }
 
+// asyncCalls are fixes whose effect shows some time after the call
+// returns: verification waits for them (within VerifyPatience) rather than
+// call them failed while AWS is still working.
+var asyncCalls = []string{"kinesisanalyticsv2:CreateApplicationSnapshot", "kinesis:StartStreamEncryption"}
+
 // verify re-reads (a new session), re-evaluates and reports each applied fix
 // verified only when the condition it targets no longer fails.
 func (e *Executor) verify(ctx context.Context, name string, applied []Action, rec *recorder) error {
-	app, err := e.load(ctx, name)
-	if err != nil {
-		for _, a := range applied {
-			rec.final(a, Failed, "could not verify: re-read failed: "+err.Error(), nil)
-		}
-		return fmt.Errorf("verify %s: %w", name, err)
+	patience := e.VerifyPatience
+	if patience == 0 {
+		patience = 30 * time.Second
 	}
-	rec.redact.add(app)
-	byRule := map[string]rules.Finding{}
-	for _, f := range e.sel.Evaluate(app, e.now()) {
-		byRule[f.Rule.ID] = f
+	deadline := time.Now().Add(patience)
+	wait := time.Second
+	var byRule map[string]rules.Finding
+	for {
+		app, err := e.load(ctx, name)
+		if err != nil {
+			for _, a := range applied {
+				rec.final(a, Failed, "could not verify: re-read failed: "+err.Error(), nil)
+			}
+			return fmt.Errorf("verify %s: %w", name, err)
+		}
+		rec.redact.add(app)
+		byRule = map[string]rules.Finding{}
+		for _, f := range e.sel.Evaluate(app, e.now()) {
+			byRule[f.Rule.ID] = f
+		}
+		if !asyncPending(applied, byRule) || time.Now().Add(wait).After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wait = min(2*wait, 8*time.Second)
 	}
 	var errs []error
 	for _, a := range applied {
@@ -324,4 +353,14 @@ func (e *Executor) verify(ctx context.Context, name string, applied []Action, re
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// asyncPending reports whether an asynchronous fix has not shown yet.
+func asyncPending(applied []Action, byRule map[string]rules.Finding) bool {
+	for _, a := range applied {
+		if f, ok := byRule[a.Rule]; ok && slices.Contains(asyncCalls, a.Call) && slices.Contains(f.Failed, a.Condition) {
+			return true
+		}
+	}
+	return false
 }

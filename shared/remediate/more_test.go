@@ -97,3 +97,38 @@ func TestOptInRetentionAndSnapshot(t *testing.T) {
 		t.Errorf("the unfixed condition is not reported:\n%s", f.logs.String())
 	}
 }
+
+// A snapshot is CREATING for a while after CreateApplicationSnapshot
+// returns: verification waits for it within VerifyPatience, and says
+// failed, not verified, when it has not shown by then.
+func TestAsynchronousFixIsAwaitedNotAssumed(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		patience time.Duration
+		want     string
+	}{
+		{"shows within patience", 10 * time.Second, remediate.Verified},
+		{"not shown in time", 50 * time.Millisecond, remediate.Failed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := start(t)
+			f.app("orders", appOpts{running: true})
+			s := f.settings(func(s *settings.Settings) {
+				s.RuleModes = map[string]settings.Mode{"KDA.RES.5": settings.ModeRemediate}
+			})
+			if _, err := f.executor(s).Converge(f.ctx, "orders"); err != nil { // turns snapshots on (RES.2)
+				t.Fatalf("%v\n%s", err, f.logs.String())
+			}
+			f.env.SetTransitionDelay(1200 * time.Millisecond)
+			ex := f.executor(s)
+			ex.VerifyPatience = tc.patience
+			out, _ := ex.Converge(f.ctx, "orders")
+			if got := outcomes(out)["KDA.RES.5"]; got != tc.want {
+				t.Errorf("RES.5 outcome %q, want %q\n%s", got, tc.want, f.logs.String())
+			}
+			if n := f.count("CreateApplicationSnapshot"); n != 1 {
+				t.Errorf("CreateApplicationSnapshot %d times, want 1", n)
+			}
+		})
+	}
+}

@@ -194,15 +194,22 @@ func checkRecentSnapshot(in Input) Result {
 		v.fail("snapshot-count", strconv.Itoa(len(snaps))+" snapshots, at or above "+strconv.Itoa(max)+" (quota 1,000): delete old ones")
 	}
 	var newest time.Time
+	creating := ""
+	maxAge := time.Duration(in.Params.Int("maxSnapshotAgeHours")) * time.Hour
 	for _, s := range snaps {
-		if s.Status == "READY" && s.CreatedAt.After(newest) {
+		switch {
+		case s.Status == "READY" && s.CreatedAt.After(newest):
 			newest = s.CreatedAt
+		case s.Status == "CREATING" && in.Now.Sub(s.CreatedAt) <= maxAge:
+			creating = s.Name
 		}
 	}
-	maxAge := time.Duration(in.Params.Int("maxSnapshotAgeHours")) * time.Hour
 	if newest.IsZero() || in.Now.Sub(newest) > maxAge {
 		what := "no READY snapshot in the last " + strconv.Itoa(in.Params.Int("maxSnapshotAgeHours")) + " hours"
-		if on, known := a.Snapshots.Get(); known && !on {
+		if creating != "" {
+			// One is on its way: taking another would only add to the count.
+			v.fail("recent-snapshot", what+" (snapshot "+creating+" is being created)")
+		} else if on, known := a.Snapshots.Get(); known && !on {
 			v.fail("recent-snapshot", what+" and snapshots are disabled (see KDA.RES.2)")
 		} else {
 			name := "kdaguard-" + in.Now.UTC().Format("20060102-150405")

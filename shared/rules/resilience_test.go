@@ -138,7 +138,11 @@ func TestRES5RecentSnapshot(t *testing.T) {
 		ruleCase{name: "none: take one", want: rules.NonCompliant, failed: strs("recent-snapshot"), fixes: fix, mutate: snapshotsOf()},
 		ruleCase{name: "only old ones", want: rules.NonCompliant, failed: strs("recent-snapshot"), fixes: fix, contains: strs("24 hours"),
 			mutate: snapshotsOf(model.Snapshot{Name: "weekly", Status: "READY", CreatedAt: now.Add(-25 * time.Hour)})},
-		ruleCase{name: "recent one still creating or failed", want: rules.NonCompliant, failed: strs("recent-snapshot"), fixes: fix,
+		ruleCase{name: "recent one failed: take one", want: rules.NonCompliant, failed: strs("recent-snapshot"), fixes: fix,
+			mutate: snapshotsOf(model.Snapshot{Name: "b", Status: "FAILED", CreatedAt: now.Add(-time.Hour)})},
+		// A duplicate event or a second sweep must not take a second one.
+		ruleCase{name: "recent one still creating: no second", want: rules.NonCompliant, failed: strs("recent-snapshot"),
+			contains: strs("being created"),
 			mutate: snapshotsOf(model.Snapshot{Name: "a", Status: "CREATING", CreatedAt: now.Add(-time.Minute)},
 				model.Snapshot{Name: "b", Status: "FAILED", CreatedAt: now.Add(-time.Hour)})},
 		ruleCase{name: "age parameter", want: rules.Compliant, params: map[string]string{"maxSnapshotAgeHours": "168"},
