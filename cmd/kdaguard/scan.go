@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"text/tabwriter"
@@ -76,7 +77,17 @@ func runScan(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 
 	if *apply {
-		ex := &remediate.Executor{Clients: clients, Settings: set, Params: o.overrides,
+		// --param overrides KDAGUARD_RULE_PARAMETERS, rule by rule and name by name.
+		params := map[string]map[string]string{}
+		for _, src := range []map[string]map[string]string{set.RuleParameters, o.overrides} {
+			for id, ps := range src {
+				if params[id] == nil {
+					params[id] = map[string]string{}
+				}
+				maps.Copy(params[id], ps)
+			}
+		}
+		ex := &remediate.Executor{Clients: clients, Settings: set, Params: params,
 			Logger: slog.New(slog.NewJSONHandler(stderr, nil))}
 		outcomes, err := ex.Sweep(ctx, names)
 		if werr := writeOutcomes(stdout, o.format, outcomes); werr != nil {

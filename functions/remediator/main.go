@@ -52,7 +52,7 @@ func main() {
 	log.Info("remediator ready", "mode", s.Mode, "ruleModes", s.RuleModes, "restartPolicy", s.RestartPolicy,
 		"maxChanges", s.MaxChanges, "self", self.RoleARN+self.RoleName+self.ARN, "account", account, "region", cfg.Region)
 	h := &remediate.Handler{
-		Exec: &remediate.Executor{Clients: clients, Settings: s, Logger: log,
+		Exec: &remediate.Executor{Clients: clients, Settings: s, Params: s.RuleParameters, Logger: log,
 			Audit: &remediate.Audit{Events: eventbridge.NewFromConfig(cfg), SNS: sns.NewFromConfig(cfg)}},
 		Self: self, Account: account, Region: cfg.Region,
 	}

@@ -373,6 +373,12 @@ func (c Config) sharedEnv() map[string]string {
 	if s := c.RuleModesEnv(); s != "" {
 		env["KDAGUARD_RULE_MODES"] = s
 	}
+	// The remediator judges with the Config rules' parameters, so that it
+	// never "fixes" what Config reports compliant.
+	if len(c.RuleParameters) > 0 {
+		b, _ := json.Marshal(c.RuleParameters) // map[string]map[string]string: cannot fail
+		env["KDAGUARD_RULE_PARAMETERS"] = string(b)
+	}
 	return env
 }
 

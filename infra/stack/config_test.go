@@ -59,6 +59,10 @@ func TestConfigValues(t *testing.T) {
 	if err != nil || s.ModeFor("KDA.RES.4") != settings.ModeOff || s.ModeFor("KDA.IAM.2") != settings.ModeRemediate {
 		t.Errorf("settings.Parse: %v %+v", err, s)
 	}
+	// ...including the Config rules' parameters, so the remediator judges as Config does.
+	if got := s.RuleParameters["KDA.MON.3"]["retentionDays"]; got != "731" {
+		t.Errorf("KDAGUARD_RULE_PARAMETERS carries retentionDays %q, want 731", got)
+	}
 }
 
 // Every bad value fails with an error that names the parameter.

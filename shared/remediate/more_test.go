@@ -132,3 +132,23 @@ func TestAsynchronousFixIsAwaitedNotAssumed(t *testing.T) {
 		})
 	}
 }
+
+// The remediator judges with the Config rules' parameters: a log level the
+// operator allowed is not "fixed" back to INFO.
+func TestRuleParametersAreHonoured(t *testing.T) {
+	f := start(t)
+	f.app("orders", appOpts{})
+	ex := f.executor(f.settings())
+	ex.Params = map[string]map[string]string{"KDA.MON.2": {"allowedLogLevels": "DEBUG,INFO"}}
+	out, err := ex.Converge(f.ctx, "orders")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, f.logs.String())
+	}
+	got := outcomes(out)
+	if got["KDA.MON.2"] != "" || got["KDA.RES.1"] != remediate.Verified {
+		t.Errorf("outcomes %v: MON.2 must be left alone, RES.1 fixed", got)
+	}
+	if strings.Contains(f.logs.String(), "LogLevelUpdate") {
+		t.Errorf("the update changed the log level:\n%s", f.logs.String())
+	}
+}

@@ -4,6 +4,7 @@
 package settings
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -42,6 +43,10 @@ type Settings struct {
 	TopicARN      string
 	EventBus      string
 	SelfRoleARN   string
+	// RuleParameters are rule parameter overrides (rule id -> name -> value),
+	// the same the AWS Config rules get, so that the remediator judges an
+	// application as Config does.
+	RuleParameters map[string]map[string]string
 }
 
 // Defaults are the settings with no environment.
@@ -103,6 +108,13 @@ func Parse(lookup func(string) (string, bool)) (Settings, error) {
 	if v, ok := get("KDAGUARD_EVENT_BUS"); ok {
 		s.EventBus = v
 	}
+	if v, ok := get("KDAGUARD_RULE_PARAMETERS"); ok {
+		p, err := ParseRuleParameters(v)
+		if err != nil {
+			return s, fmt.Errorf("KDAGUARD_RULE_PARAMETERS: %w", err)
+		}
+		s.RuleParameters = p
+	}
 	if v, ok := get("KDAGUARD_SELF_ROLE_ARN"); ok {
 		if !strings.HasPrefix(v, "arn:") || !strings.Contains(v, ":iam::") || !strings.Contains(v, ":role/") {
 			return s, fmt.Errorf("KDAGUARD_SELF_ROLE_ARN: %q is not an IAM role ARN", v)
@@ -143,6 +155,27 @@ func ParseRuleModes(v string) (map[string]Mode, error) {
 			return nil, fmt.Errorf("%s: %w", r.ID, err)
 		}
 		out[r.ID] = mode
+	}
+	return out, nil
+}
+
+// ParseRuleParameters reads {"KDA.MON.2": {"allowedLogLevels": "INFO,WARN"}}
+// and validates every rule id and parameter against the catalog.
+func ParseRuleParameters(v string) (map[string]map[string]string, error) {
+	var raw map[string]map[string]string
+	if err := json.Unmarshal([]byte(v), &raw); err != nil {
+		return nil, fmt.Errorf("want a JSON object of rule id to {parameter: value} (string values): %w", err)
+	}
+	out := make(map[string]map[string]string, len(raw))
+	for id, ps := range raw {
+		r, ok := rules.ByID(id)
+		if !ok {
+			return nil, fmt.Errorf("unknown rule %q", id)
+		}
+		if _, err := rules.NewParams(r, ps); err != nil {
+			return nil, err
+		}
+		out[r.ID] = ps
 	}
 	return out, nil
 }

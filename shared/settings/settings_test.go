@@ -42,17 +42,26 @@ func TestParseAll(t *testing.T) {
 
 func TestInvalidValuesNameTheVariable(t *testing.T) {
 	for name, val := range map[string]string{
-		"KDAGUARD_MODE":           "fix",
-		"KDAGUARD_RULE_MODES":     "KDA.NOPE.1=off",
-		"KDAGUARD_RESTART_POLICY": "sometimes",
-		"KDAGUARD_MAX_CHANGES":    "-1",
-		"KDAGUARD_TOPIC_ARN":      "my-topic",
-		"KDAGUARD_SELF_ROLE_ARN":  "arn:aws:sts::123456789012:assumed-role/x/y",
+		"KDAGUARD_MODE":            "fix",
+		"KDAGUARD_RULE_MODES":      "KDA.NOPE.1=off",
+		"KDAGUARD_RESTART_POLICY":  "sometimes",
+		"KDAGUARD_MAX_CHANGES":     "-1",
+		"KDAGUARD_TOPIC_ARN":       "my-topic",
+		"KDAGUARD_SELF_ROLE_ARN":   "arn:aws:sts::123456789012:assumed-role/x/y",
+		"KDAGUARD_RULE_PARAMETERS": `{"KDA.MON.2": {"allowedLogLevels": "LOUD"}}`,
 	} {
 		_, err := Parse(env(map[string]string{name: val}))
 		if err == nil || !strings.HasPrefix(err.Error(), name+":") {
 			t.Errorf("%s=%q: error %v should name the variable", name, val, err)
 		}
+	}
+	for _, bad := range []string{`[]`, `{"KDA.NOPE.1": {}}`, `{"KDA.MON.3": {"retentionDays": "42"}}`, `{"KDA.MON.3": {"nope": "1"}}`} {
+		if _, err := ParseRuleParameters(bad); err == nil {
+			t.Errorf("KDAGUARD_RULE_PARAMETERS=%s: want an error", bad)
+		}
+	}
+	if p, err := ParseRuleParameters(`{"kda.mon.2": {"allowedLogLevels": "DEBUG,INFO"}}`); err != nil || p["KDA.MON.2"]["allowedLogLevels"] != "DEBUG,INFO" {
+		t.Errorf("rule parameters %v %v", p, err)
 	}
 	if _, err := ParseRuleModes("KDA.RES.1"); err == nil {
 		t.Error("RULE without =MODE must fail")
