@@ -151,12 +151,13 @@ func TestOwnENI(t *testing.T) {
 		managed bool
 		own     bool
 	}{
-		{"ENI for Kinesis Analytics application orders", true, true},
 		{"Managed Flink " + app.ARN, true, true},
-		{"orders", true, true},
-		{"ENI for application orders-v2", true, false}, // another application's
-		{"ENI for application v2.orders", true, false},
-		{"ENI for application orders", false, false}, // made by a user, whatever it says
+		{"ENI for " + app.ARN + " (subnet-0a1b)", true, true},
+		{"ENI for Kinesis Analytics application orders", true, false}, // a name alone is not proof
+		{"ELB app/orders/50dc6c495c0c9188", true, false},              // a load balancer named orders
+		{"ENI for " + app.ARN + "-backfill", true, false},             // another application's ARN
+		{"ENI for " + app.ARN + "/x", true, false},
+		{"ENI for " + app.ARN, false, false}, // made by a user, whatever it says
 		{"AWS Lambda VPC ENI-fn", true, false},
 		{"", true, false},
 	} {

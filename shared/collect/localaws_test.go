@@ -144,7 +144,7 @@ func seed(t *testing.T, env *localawstest.Env, c *collect.Clients, apps ...strin
 		Groups: []string{w.SG}, Description: aws.String("database proxy for orders")}))
 	w.OtherENI = aws.ToString(other.NetworkInterface.NetworkInterfaceId)
 	if len(apps) > 0 {
-		id, err := env.AddNetworkInterface(w.PublicSubnet, []string{w.SG}, "ENI for Kinesis Analytics application "+apps[0], "AIDAKINESISANALYTICS:kinesisanalytics")
+		id, err := env.AddNetworkInterface(w.PublicSubnet, []string{w.SG}, "ENI for Kinesis Analytics application arn:aws:kinesisanalytics:"+env.Region()+":"+env.AccountID()+":application/"+apps[0], "AIDAKINESISANALYTICS:kinesisanalytics")
 		if err != nil {
 			t.Fatalf("seed service ENI: %v", err)
 		}

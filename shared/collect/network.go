@@ -238,39 +238,29 @@ func (s *Session) securityGroups(ctx context.Context, app *model.Application) ma
 // creates elastic network interfaces in the configured subnets, but not how
 // they are labelled (Description, RequesterId) — we could not confirm it. So
 // the test is deliberately strict, since a wrong "ours" would let KDA.INF.2
-// revoke rules on a group that something else relies on: an ENI is the
+// revoke rules on a group that something else relies on (a public load
+// balancer "app/orders/..." is not application "orders"): an ENI is the
 // application's only when it is requester-managed (created by an AWS service
 // on the account's behalf, which no user-made ENI is) and its description
-// names the application's ARN or its exact name as a whole word. Every other
-// ENI counts as another user of the group, which at worst turns an automatic
-// fix into a report.
+// names the application's full ARN, not followed by more of a name
+// ("application/orders-backfill" is another application). Every other ENI
+// counts as another user of the group, which at worst turns an automatic fix
+// into a report.
 func ownENI(n ec2types.NetworkInterface, app *model.Application) bool {
-	if !aws.ToBool(n.RequesterManaged) {
+	if !aws.ToBool(n.RequesterManaged) || app.ARN == "" {
 		return false
 	}
 	desc := aws.ToString(n.Description)
-	if app.ARN != "" && strings.Contains(desc, app.ARN) {
-		return true
-	}
-	return containsWord(desc, app.Name)
-}
-
-// containsWord reports whether name occurs in s delimited by characters that
-// cannot be part of an application name (or the ends of s).
-func containsWord(s, name string) bool {
-	if name == "" {
-		return false
-	}
 	for i := 0; ; {
-		j := strings.Index(s[i:], name)
+		j := strings.Index(desc[i:], app.ARN)
 		if j < 0 {
 			return false
 		}
-		start, end := i+j, i+j+len(name)
-		if (start == 0 || !nameChar(s[start-1])) && (end == len(s) || !nameChar(s[end])) {
+		end := i + j + len(app.ARN)
+		if end == len(desc) || !nameChar(desc[end]) && desc[end] != '/' {
 			return true
 		}
-		i = start + 1
+		i = end
 	}
 }
 

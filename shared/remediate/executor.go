@@ -284,8 +284,21 @@ func (e *Executor) converge(ctx context.Context, name string, budget func() bool
 	}
 	out.Actions = rec.actions
 	failures = append(failures, rec.failed...)
-	return out, errors.Join(failures...)
+	if err := errors.Join(failures...); err != nil {
+		// The handler logs this error: it gets the audit's redaction too.
+		return out, redactedError{msg: rec.redact.text(err.Error()), err: err}
+	}
+	return out, nil
 }
+
+// redactedError shows a redacted message and keeps the cause for errors.Is.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }
 
 // asyncCalls are fixes whose effect shows some time after the call
 // returns: verification waits for them (within VerifyPatience) rather than
@@ -334,22 +347,30 @@ func (e *Executor) verify(ctx context.Context, name string, applied []Action, re
 		if ok {
 			after = &Before{Status: f.Status, Failed: f.Failed, Message: f.Message}
 		}
+		// Verified needs positive evidence: the rule passes, or the re-read
+		// shows the targeted condition holding. A condition that is neither
+		// failing nor shown holding was not read: not verified.
 		switch {
 		case !ok:
 			rec.final(a, Failed, "could not verify: rule not evaluated", after)
 			errs = append(errs, fmt.Errorf("%s %s: not verified", name, a.Rule))
-		case f.Status == rules.Unknown:
-			rec.final(a, Failed, "could not verify: "+f.Message, after)
-			errs = append(errs, fmt.Errorf("%s %s: could not verify: %s", name, a.Rule, f.Message))
 		case slices.Contains(f.Failed, a.Condition):
 			rec.final(a, Failed, "the call succeeded but condition "+a.Condition+" still fails after a re-read", after)
 			errs = append(errs, fmt.Errorf("%s %s: condition %s still fails after the fix", name, a.Rule, a.Condition))
-		default:
+		case f.Status == rules.Compliant:
+			rec.final(a, Verified, "condition "+a.Condition+" holds after a re-read", after)
+		case slices.Contains(f.Held, a.Condition):
 			reason := "condition " + a.Condition + " holds after a re-read"
 			if len(f.Failed) > 0 {
 				reason += "; the rule's other conditions still fail and stay reported: " + strings.Join(f.Failed, ", ")
 			}
+			if f.Status == rules.Unknown {
+				reason += "; the rule's other facts could not be read: " + f.Message
+			}
 			rec.final(a, Verified, reason, after)
+		default:
+			rec.final(a, Failed, "could not verify condition "+a.Condition+": "+f.Message, after)
+			errs = append(errs, fmt.Errorf("%s %s: could not verify condition %s: %s", name, a.Rule, a.Condition, f.Message))
 		}
 	}
 	return errors.Join(errs...)

@@ -479,13 +479,6 @@ func TestStreamEncryptionIsAwaited(t *testing.T) {
 	}
 }
 
-// knownBug skips a test that shows a defect in non-test code; the test
-// states the intended behaviour and passes once the defect is fixed.
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	t.Skip("known bug, not fixed here: " + what)
-}
-
 // Requester-managed ENIs of something else whose description merely
 // mentions the application are other users of the group: nothing may be
 // revoked. An Application Load Balancer named like the application
@@ -501,7 +494,6 @@ func TestOpenIngressLookalikeENIsAreOtherUsers(t *testing.T) {
 		{"application whose ARN extends this one's", "ENI for Kinesis Analytics application arn:aws:kinesisanalytics:us-east-1:123456789012:application/orders-backfill", "AROAKINESISANALYTICS:kinesisanalytics"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			knownBug(t, "collect.ownENI counts this ENI as the application's own (name matched as a word delimited by '/', ARN matched as an undelimited substring), so KDA.INF.2 revokes the rules of a shared group")
 			f := start(t)
 			n := f.vpcApp("orders")
 			other, err := f.env.AddNetworkInterface(n.subnets[0], []string{n.sg}, tc.desc, tc.requester)
@@ -530,7 +522,6 @@ func TestOpenIngressLookalikeENIsAreOtherUsers(t *testing.T) {
 // The fix did what it targets (the re-read shows the stream KMS-encrypted):
 // it is verified, and the convergence is not an error.
 func TestStreamFixVerifiedWhenOtherStreamsAreUnknown(t *testing.T) {
-	knownBug(t, "Executor.verify reports any fix of a rule whose re-evaluation is UNKNOWN as failed (and Converge returns an error), even when the targeted condition was evaluated and holds")
 	f := start(t)
 	s := f.streamApp("orders")
 	pol := `{"Version":"2012-10-17","Statement":[` +

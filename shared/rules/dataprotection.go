@@ -106,7 +106,9 @@ func checkKeyHealth(in Input) Result {
 	}
 	if rot, ok := key.Rotation.Get(); !ok {
 		v.unknown("key rotation", key.Rotation.Reason())
-	} else if !rot {
+	} else if rot {
+		v.hold("rotation")
+	} else {
 		target := key.ARN
 		if target == "" {
 			target = key.ID
@@ -161,7 +163,9 @@ func checkStreams(in Input) Result {
 		switch {
 		case !ok:
 			v.unknown("stream "+name, a.Related.Streams[arn].Reason())
-		case st.EncryptionType != "KMS":
+		case st.EncryptionType == "KMS":
+			v.hold("encryption:" + arn)
+		default:
 			v.fix("encryption:"+arn, "stream "+name+" is not encrypted at rest", Fix{Target: arn,
 				Summary: "StartStreamEncryption on " + name + " with " + in.Params.String("streamKeyId"),
 				Args: map[string]string{"StreamARN": arn, "StreamName": name, "EncryptionType": "KMS",
@@ -198,7 +202,9 @@ func checkCodeBucket(in Input) Result {
 	}
 	if pab, ok := b.PublicAccessBlock.Get(); !ok {
 		v.unknown("public access block", b.PublicAccessBlock.Reason())
-	} else if !pab.All() {
+	} else if pab.All() {
+		v.hold("public-access-block")
+	} else {
 		v.fix("public-access-block", "bucket "+b.Name+" does not block all public access", Fix{Target: b.Name,
 			Summary: "PutPublicAccessBlock on " + b.Name + " with all four settings on",
 			Args:    map[string]string{"Bucket": b.Name}})

@@ -96,10 +96,11 @@ func checkOpenIngress(in Input) Result {
 					open = append(open, r.RuleID)
 				}
 			}
+			cond := "open-ingress:" + id
 			if len(open) == 0 {
+				v.hold(cond)
 				continue
 			}
-			cond := "open-ingress:" + id
 			what := "security group " + id + " allows ingress from anywhere: remove those rules"
 			others, known := sg.OtherUsers.Get()
 			if known && len(others) == 0 && !slicesHasEmpty(open) {

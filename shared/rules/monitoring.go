@@ -153,7 +153,9 @@ func checkLogGroups(in Input) Result {
 			v.unknown("log group "+o.LogGroup, f.Reason())
 			continue
 		}
-		if g.RetentionDays == 0 {
+		if g.RetentionDays != 0 {
+			v.hold("retention:" + g.Name)
+		} else {
 			v.fix("retention:"+g.Name, "log group "+g.Name+" never expires: set a retention period", Fix{Target: g.Name,
 				Summary: "PutRetentionPolicy on " + g.Name + " to " + days + " days",
 				Args:    map[string]string{"LogGroupName": g.Name, "RetentionInDays": days}})

@@ -129,3 +129,20 @@ func TestDeterministicOrder(t *testing.T) {
 		}
 	}
 }
+
+// A fix is verified on positive evidence only: a multi-condition rule names
+// the conditions it read and found holding, also when others fail or could
+// not be read (the remediator's verification reads Held).
+func TestHeldConditionsAreNamed(t *testing.T) {
+	app := newApp()
+	app.Related.Streams[outStream] = model.Unknown[model.Stream]("access denied: needs kinesis:DescribeStreamSummary on " + outStream)
+	res := evaluate(t, "KDA.DP.3", app, nil, now)
+	if res.Status != rules.Unknown || len(res.Held) != 1 || res.Held[0] != "encryption:"+inStream {
+		t.Errorf("DP.3: %s held %v, want UNKNOWN holding encryption:%s", res.Status, res.Held, inStream)
+	}
+	for _, c := range res.Held {
+		if c == "encryption:"+outStream {
+			t.Error("an unread stream must not be held")
+		}
+	}
+}

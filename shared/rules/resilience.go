@@ -204,7 +204,9 @@ func checkRecentSnapshot(in Input) Result {
 			creating = s.Name
 		}
 	}
-	if newest.IsZero() || in.Now.Sub(newest) > maxAge {
+	if !newest.IsZero() && in.Now.Sub(newest) <= maxAge {
+		v.hold("recent-snapshot")
+	} else {
 		what := "no READY snapshot in the last " + strconv.Itoa(in.Params.Int("maxSnapshotAgeHours")) + " hours"
 		if creating != "" {
 			// One is on its way: taking another would only add to the count.

@@ -49,6 +49,10 @@ type Result struct {
 	// Failed names the conditions that fail, so that a fix can be verified
 	// against the one it targets while the others stay reported.
 	Failed []string
+	// Held names the conditions of a multi-condition rule that were read and
+	// hold, so that a fix can be verified even when the rule's other
+	// conditions fail or could not be read. A COMPLIANT result holds all.
+	Held []string
 	// Fixes are planned only for failing conditions that have a fix.
 	Fixes []Fix
 }

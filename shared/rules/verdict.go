@@ -7,6 +7,7 @@ import "strings"
 // else it is COMPLIANT. A rule never passes on what it could not read.
 type verdict struct {
 	failed   []string
+	held     []string
 	problems []string
 	unknowns []string
 	fixes    []Fix
@@ -25,6 +26,9 @@ func (v *verdict) fix(condition, what string, f Fix) {
 	v.fixes = append(v.fixes, f)
 }
 
+// hold records a condition that was read and holds (one a fix may target).
+func (v *verdict) hold(condition string) { v.held = append(v.held, condition) }
+
 // unknown records a fact that could not be read.
 func (v *verdict) unknown(what, reason string) {
 	v.unknowns = append(v.unknowns, what+" ("+reason+")")
@@ -37,9 +41,9 @@ func (v *verdict) result(passMsg string) Result {
 		if len(v.unknowns) > 0 {
 			msg += "; could not verify " + strings.Join(v.unknowns, ", ")
 		}
-		return Result{Status: NonCompliant, Message: Clip(msg), Failed: v.failed, Fixes: v.fixes}
+		return Result{Status: NonCompliant, Message: Clip(msg), Failed: v.failed, Held: v.held, Fixes: v.fixes}
 	case len(v.unknowns) > 0:
-		return Result{Status: Unknown, Message: Clip("could not verify " + strings.Join(v.unknowns, ", "))}
+		return Result{Status: Unknown, Message: Clip("could not verify " + strings.Join(v.unknowns, ", ")), Held: v.held}
 	default:
 		return pass(passMsg)
 	}
