@@ -15,6 +15,7 @@ import (
 	"github.com/kdaguard/kdaguard/shared/model"
 	"github.com/kdaguard/kdaguard/shared/report"
 	"github.com/kdaguard/kdaguard/shared/rules"
+	"github.com/kdaguard/kdaguard/shared/settings"
 	"github.com/kdaguard/kdaguard/shared/source"
 )
 
@@ -223,7 +224,30 @@ type checkOptions struct {
 	asOf      time.Time
 	selection *rules.Selection
 	overrides map[string]map[string]string
+	exemptTag string
 	paths     []string
+}
+
+// evaluate runs the selected rules on app, honouring exemption tags as the
+// functions do: an exempt rule is NOT_APPLICABLE, naming the tag; a lapsed
+// or malformed exemption is said beside the finding.
+func (o *checkOptions) evaluate(app *model.Application) []rules.Finding {
+	out := o.selection.Evaluate(app, o.asOf)
+	tags, ok := app.Tags.Get()
+	if !ok {
+		return out
+	}
+	s := settings.Settings{ExemptTag: o.exemptTag}
+	for i, f := range out {
+		exempt, why := s.Exemption(tags, f.Rule.ID, o.asOf)
+		switch {
+		case exempt:
+			out[i].Result = rules.Result{Status: rules.NotApplicable, Message: rules.Clip(why)}
+		case why != "":
+			out[i].Message = rules.Clip(f.Message + " (" + why + ")")
+		}
+	}
+	return out
 }
 
 // evalFlags are the flags check and scan share.
@@ -231,6 +255,7 @@ type evalFlags struct {
 	name                 string
 	format, failOn, asOf *string
 	strict               *bool
+	exemptTag            *string
 	ruleIDs              listFlag
 	params               paramFlag
 }
@@ -243,12 +268,20 @@ func addEvalFlags(fs *flags, formats string) *evalFlags {
 	e.asOf = fs.String("as-of", "", "evaluate as of this date, YYYY-MM-DD (runtime end-of-support, KDA.RES.4); default today")
 	fs.Var(&e.ruleIDs, "rule", "run only these rules: ID[,ID...] (repeatable); default all")
 	fs.Var(&e.params, "param", "override a rule parameter: RULE.NAME=VALUE, e.g. KDA.MON.2.allowedLogLevels=INFO,WARN (repeatable)")
+	e.exemptTag = fs.String("exempt-tag", "", "tag key that exempts an application from rules (value all or RULE,RULE; KEY-until=YYYY-MM-DD ends it); default KDAGUARD_EXEMPT_TAG, else kdaguard:exempt")
 	return e
 }
 
 // options validates the shared flags once parsed.
 func (e *evalFlags) options(pos []string) (*checkOptions, error) {
 	o := &checkOptions{format: strings.ToLower(*e.format), strict: *e.strict, paths: pos}
+	o.exemptTag = settings.Defaults().ExemptTag
+	if v := os.Getenv("KDAGUARD_EXEMPT_TAG"); v != "" {
+		o.exemptTag = v
+	}
+	if *e.exemptTag != "" {
+		o.exemptTag = *e.exemptTag
+	}
 	switch o.format {
 	case "table", "json", "sarif":
 	default:
@@ -387,7 +420,7 @@ func runCheck(args []string, stdout, stderr io.Writer) (int, error) {
 			if app.Origin.File != "" {
 				file = app.Origin.File
 			}
-			for _, f := range o.selection.Evaluate(app, o.asOf) {
+			for _, f := range o.evaluate(app) {
 				items = append(items, report.Item{File: file, App: app, Finding: f})
 				if fails(f, o) {
 					code = exitFindings

@@ -53,6 +53,7 @@ func runScan(args []string, stdout, stderr io.Writer) (int, error) {
 	if *apply && os.Getenv("KDAGUARD_MODE") == "" {
 		set.Mode = settings.ModeRemediate
 	}
+	set.ExemptTag = o.exemptTag
 	if *maxChanges >= 0 {
 		set.MaxChanges = *maxChanges
 	}
@@ -109,7 +110,7 @@ func runScan(args []string, stdout, stderr io.Writer) (int, error) {
 			return exitError, fmt.Errorf("read application %s: %w", name, err)
 		}
 		all = append(all, app)
-		for _, f := range o.selection.Evaluate(app, o.asOf) {
+		for _, f := range o.evaluate(app) {
 			items = append(items, report.Item{App: app, Finding: f})
 			if fails(f, o) {
 				code = exitFindings
