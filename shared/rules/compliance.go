@@ -16,7 +16,7 @@ func init() {
 		Topic:     TopicCompliance,
 		Severity:  Low,
 		Rationale: "Compliance validation rests on AWS Config: without recording the type there is no configuration history and no Config rule evaluates on change.",
-		Doc:       docBase + "flink-security-compliance.html",
+		Doc:       docBase + "akda-java-compliance.html",
 		NIST:      []string{"CM-8", "CA-7"},
 		PCI:       []string{"12.5.1"},
 		Needs:     []model.Facet{model.FacetRecorders},

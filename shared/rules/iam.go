@@ -28,7 +28,7 @@ func init() {
 		Topic:     TopicIAM,
 		Severity:  Medium,
 		Rationale: "Without aws:SourceAccount or aws:SourceArn, the service could be made to assume the role on behalf of another account's application.",
-		Doc:       docBase + "cross-service-confused-deputy-prevention.html",
+		Doc:       docBase + "iam-cross-service-confused-deputy-prevention.html",
 		NIST:      []string{"AC-3", "AC-6"},
 		PCI:       []string{"7.2.1", "7.2.2"},
 		Needs:     []model.Facet{model.FacetRole, model.FacetRoleUsers},
