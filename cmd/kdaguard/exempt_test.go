@@ -51,7 +51,9 @@ func TestCheckHonoursExemptionTags(t *testing.T) {
 			args := append([]string{"check", "--format", "json", "--rule", "KDA.RES.1", "--as-of", tc.asOf}, tc.flags...)
 			var out, errb bytes.Buffer
 			run(append(args, path), &out, &errb)
-			var res struct{ Findings []struct{ Status, Message string } }
+			var res struct {
+				Findings []struct{ Status, Message string }
+			}
 			if err := json.Unmarshal(out.Bytes(), &res); err != nil || len(res.Findings) != 1 {
 				t.Fatalf("output %q (%v), stderr %q", out.String(), err, errb.String())
 			}
