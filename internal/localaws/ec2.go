@@ -227,6 +227,35 @@ func ec2Page(c *call, ids []string) ([]string, string, *apiError) {
 	return ids[start:end], next, nil
 }
 
+// ec2Describe is the shared body of the Describe* calls over a map of
+// resources: the ids asked for in idParam must all exist (else notFound's
+// error); the rest must pass keep (nil: all) and the request's filters,
+// whose values fields gives; the answer is one sorted page of ids.
+func ec2Describe[T any](c *call, idParam string, all map[string]T, notFound func(id string) *apiError,
+	keep func(T) bool, fields func(v T, filter string) ([]string, bool)) ([]string, string, *apiError) {
+	want := c.formList(idParam, "")
+	for _, id := range want {
+		if _, ok := all[id]; !ok {
+			return nil, "", notFound(id)
+		}
+	}
+	filters := ec2Filters(c)
+	var ids []string
+	for id, v := range all {
+		if len(want) > 0 && !slices.Contains(want, id) || keep != nil && !keep(v) {
+			continue
+		}
+		ok, e := filterMatch(filters, func(n string) ([]string, bool) { return fields(v, n) })
+		if e != nil {
+			return nil, "", e
+		}
+		if ok {
+			ids = append(ids, id)
+		}
+	}
+	return ec2Page(c, ids)
+}
+
 func withNext(m map[string]any, next string) map[string]any {
 	if next != "" {
 		m["nextToken"] = next
@@ -264,19 +293,12 @@ func (s *Server) ec2CreateVpc(c *call) (any, *apiError) {
 }
 
 func (s *Server) ec2DescribeVpcs(c *call) (any, *apiError) {
-	want := c.formList("VpcId", "")
-	filters := ec2Filters(c)
-	var ids []string
-	for _, id := range want {
-		if s.ec2.vpcs[id] == nil {
-			return nil, errf(400, "InvalidVpcID.NotFound", "The vpc ID '%s' does not exist", id)
-		}
-	}
-	for id, v := range s.ec2.vpcs {
-		if len(want) > 0 && !slices.Contains(want, id) {
-			continue
-		}
-		ok, e := filterMatch(filters, func(n string) ([]string, bool) {
+	page, next, e := ec2Describe(c, "VpcId", s.ec2.vpcs,
+		func(id string) *apiError {
+			return errf(400, "InvalidVpcID.NotFound", "The vpc ID '%s' does not exist", id)
+		},
+		nil,
+		func(v *ec2VPC, n string) ([]string, bool) {
 			switch {
 			case n == "vpc-id":
 				return []string{v.ID}, true
@@ -287,14 +309,6 @@ func (s *Server) ec2DescribeVpcs(c *call) (any, *apiError) {
 			}
 			return nil, false
 		})
-		if e != nil {
-			return nil, e
-		}
-		if ok {
-			ids = append(ids, id)
-		}
-	}
-	page, next, e := ec2Page(c, ids)
 	if e != nil {
 		return nil, e
 	}
@@ -362,19 +376,12 @@ func (s *Server) ec2CreateSubnet(c *call) (any, *apiError) {
 }
 
 func (s *Server) ec2DescribeSubnets(c *call) (any, *apiError) {
-	want := c.formList("SubnetId", "")
-	for _, id := range want {
-		if s.ec2.subnets[id] == nil {
-			return nil, errf(400, "InvalidSubnetID.NotFound", "The subnet ID '%s' does not exist", id)
-		}
-	}
-	filters := ec2Filters(c)
-	var ids []string
-	for id, sn := range s.ec2.subnets {
-		if len(want) > 0 && !slices.Contains(want, id) {
-			continue
-		}
-		ok, e := filterMatch(filters, func(n string) ([]string, bool) {
+	page, next, e := ec2Describe(c, "SubnetId", s.ec2.subnets,
+		func(id string) *apiError {
+			return errf(400, "InvalidSubnetID.NotFound", "The subnet ID '%s' does not exist", id)
+		},
+		nil,
+		func(sn *ec2Subnet, n string) ([]string, bool) {
 			switch {
 			case n == "vpc-id":
 				return []string{sn.VpcID}, true
@@ -389,14 +396,6 @@ func (s *Server) ec2DescribeSubnets(c *call) (any, *apiError) {
 			}
 			return nil, false
 		})
-		if e != nil {
-			return nil, e
-		}
-		if ok {
-			ids = append(ids, id)
-		}
-	}
-	page, next, e := ec2Page(c, ids)
 	if e != nil {
 		return nil, e
 	}
@@ -525,19 +524,12 @@ func (s *Server) ec2AssociateRouteTable(c *call) (any, *apiError) {
 }
 
 func (s *Server) ec2DescribeRouteTables(c *call) (any, *apiError) {
-	want := c.formList("RouteTableId", "")
-	for _, id := range want {
-		if s.ec2.tables[id] == nil {
-			return nil, errf(400, "InvalidRouteTableID.NotFound", "The routeTable ID '%s' does not exist", id)
-		}
-	}
-	filters := ec2Filters(c)
-	var ids []string
-	for id, t := range s.ec2.tables {
-		if len(want) > 0 && !slices.Contains(want, id) {
-			continue
-		}
-		ok, e := filterMatch(filters, func(n string) ([]string, bool) {
+	page, next, e := ec2Describe(c, "RouteTableId", s.ec2.tables,
+		func(id string) *apiError {
+			return errf(400, "InvalidRouteTableID.NotFound", "The routeTable ID '%s' does not exist", id)
+		},
+		nil,
+		func(t *ec2RouteTable, n string) ([]string, bool) {
 			var vals []string
 			switch {
 			case n == "vpc-id":
@@ -576,14 +568,6 @@ func (s *Server) ec2DescribeRouteTables(c *call) (any, *apiError) {
 			}
 			return nil, false
 		})
-		if e != nil {
-			return nil, e
-		}
-		if ok {
-			ids = append(ids, id)
-		}
-	}
-	page, next, e := ec2Page(c, ids)
 	if e != nil {
 		return nil, e
 	}
@@ -923,23 +907,13 @@ func (s *Server) permissions(groupID string, egress bool) any {
 }
 
 func (s *Server) ec2DescribeSecurityGroups(c *call) (any, *apiError) {
-	want := c.formList("GroupId", "")
-	for _, id := range want {
-		if s.ec2.groups[id] == nil {
-			return nil, errf(400, "InvalidGroup.NotFound", "The security group '%s' does not exist", id)
-		}
-	}
 	names := c.formList("GroupName", "")
-	filters := ec2Filters(c)
-	var ids []string
-	for id, g := range s.ec2.groups {
-		if len(want) > 0 && !slices.Contains(want, id) {
-			continue
-		}
-		if len(names) > 0 && !slices.Contains(names, g.Name) {
-			continue
-		}
-		ok, e := filterMatch(filters, func(n string) ([]string, bool) {
+	page, next, e := ec2Describe(c, "GroupId", s.ec2.groups,
+		func(id string) *apiError {
+			return errf(400, "InvalidGroup.NotFound", "The security group '%s' does not exist", id)
+		},
+		func(g *ec2Group) bool { return len(names) == 0 || slices.Contains(names, g.Name) },
+		func(g *ec2Group, n string) ([]string, bool) {
 			switch {
 			case n == "group-id":
 				return []string{g.ID}, true
@@ -954,14 +928,6 @@ func (s *Server) ec2DescribeSecurityGroups(c *call) (any, *apiError) {
 			}
 			return nil, false
 		})
-		if e != nil {
-			return nil, e
-		}
-		if ok {
-			ids = append(ids, id)
-		}
-	}
-	page, next, e := ec2Page(c, ids)
 	if e != nil {
 		return nil, e
 	}
@@ -1104,19 +1070,12 @@ func (s *Server) ec2DeleteNetworkInterface(c *call) (any, *apiError) {
 }
 
 func (s *Server) ec2DescribeNetworkInterfaces(c *call) (any, *apiError) {
-	want := c.formList("NetworkInterfaceId", "")
-	for _, id := range want {
-		if s.ec2.enis[id] == nil {
-			return nil, errf(400, "InvalidNetworkInterfaceID.NotFound", "The networkInterface ID '%s' does not exist", id)
-		}
-	}
-	filters := ec2Filters(c)
-	var ids []string
-	for id, n := range s.ec2.enis {
-		if len(want) > 0 && !slices.Contains(want, id) {
-			continue
-		}
-		ok, e := filterMatch(filters, func(f string) ([]string, bool) {
+	page, next, e := ec2Describe(c, "NetworkInterfaceId", s.ec2.enis,
+		func(id string) *apiError {
+			return errf(400, "InvalidNetworkInterfaceID.NotFound", "The networkInterface ID '%s' does not exist", id)
+		},
+		nil,
+		func(n *ec2ENI, f string) ([]string, bool) {
 			switch {
 			case f == "group-id":
 				return n.Groups, true
@@ -1139,14 +1098,6 @@ func (s *Server) ec2DescribeNetworkInterfaces(c *call) (any, *apiError) {
 			}
 			return nil, false
 		})
-		if e != nil {
-			return nil, e
-		}
-		if ok {
-			ids = append(ids, id)
-		}
-	}
-	page, next, e := ec2Page(c, ids)
 	if e != nil {
 		return nil, e
 	}
