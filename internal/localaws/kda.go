@@ -977,7 +977,13 @@ func (s *Server) kdaStopApplication(c *call) (any, *apiError) {
 	return map[string]any{"OperationId": s.newOperationID()}, nil
 }
 
-func (s *Server) kdaAddLogging(c *call) (any, *apiError) {
+// kdaOptionChange is the shape of the Add/Delete…CloudWatchLoggingOption and
+// …VpcConfiguration calls: a READY or RUNNING application and its version
+// token checked; then check validates the request and returns the change,
+// applied after the version is bumped (a RUNNING application passes through
+// UPDATING). recordItem records a Config item (VPC changes are part of the
+// recorded configuration; logging options are not).
+func (s *Server) kdaOptionChange(c *call, recordItem bool, check func(a *kdaApp) (apply func() map[string]any, e *apiError)) (any, *apiError) {
 	a, e := s.kdaApp(c)
 	if e != nil {
 		return nil, e
@@ -988,129 +994,97 @@ func (s *Server) kdaAddLogging(c *call) (any, *apiError) {
 	if e := checkVersion(c, a, false); e != nil {
 		return nil, e
 	}
-	opt := gm(c.json, "CloudWatchLoggingOption")
-	if opt == nil {
-		return nil, missing("InvalidArgumentException", "cloudWatchLoggingOption")
-	}
-	arn := gs(opt, "LogStreamARN")
-	if !logStreamARNRE.MatchString(arn) {
-		return nil, invalidArg("LogStreamARN %q is not a valid CloudWatch Logs log stream ARN.", arn)
-	}
-	if len(a.logging) > 0 {
-		return nil, invalidArg("Application %s already has a CloudWatch logging option.", deref(a.d.ApplicationName))
+	apply, e := check(a)
+	if e != nil {
+		return nil, e
 	}
 	s.bump(a, c.now)
-	a.logging = append(a.logging, kt.CloudWatchLoggingOptionDescription{LogStreamARN: ptr(arn), CloudWatchLoggingOptionId: ptr(a.nextID())})
+	out := apply()
 	if a.d.ApplicationStatus == kt.ApplicationStatusRunning {
 		s.transition(a, c.now, kt.ApplicationStatusUpdating, kt.ApplicationStatusRunning)
 	}
-	return map[string]any{
-		"ApplicationARN":                      deref(a.d.ApplicationARN),
-		"ApplicationVersionId":                deref(a.d.ApplicationVersionId),
-		"CloudWatchLoggingOptionDescriptions": toTree(a.logging),
-		"OperationId":                         s.newOperationID(),
-	}, nil
+	if recordItem {
+		s.recordKDAConfigItem(a, c.now, "OK")
+	}
+	out["ApplicationARN"] = deref(a.d.ApplicationARN)
+	out["ApplicationVersionId"] = deref(a.d.ApplicationVersionId)
+	out["OperationId"] = s.newOperationID()
+	return out, nil
+}
+
+func (s *Server) kdaAddLogging(c *call) (any, *apiError) {
+	return s.kdaOptionChange(c, false, func(a *kdaApp) (func() map[string]any, *apiError) {
+		opt := gm(c.json, "CloudWatchLoggingOption")
+		if opt == nil {
+			return nil, missing("InvalidArgumentException", "cloudWatchLoggingOption")
+		}
+		arn := gs(opt, "LogStreamARN")
+		if !logStreamARNRE.MatchString(arn) {
+			return nil, invalidArg("LogStreamARN %q is not a valid CloudWatch Logs log stream ARN.", arn)
+		}
+		if len(a.logging) > 0 {
+			return nil, invalidArg("Application %s already has a CloudWatch logging option.", deref(a.d.ApplicationName))
+		}
+		return func() map[string]any {
+			a.logging = append(a.logging, kt.CloudWatchLoggingOptionDescription{LogStreamARN: ptr(arn), CloudWatchLoggingOptionId: ptr(a.nextID())})
+			return map[string]any{"CloudWatchLoggingOptionDescriptions": toTree(a.logging)}
+		}, nil
+	})
 }
 
 func (s *Server) kdaDeleteLogging(c *call) (any, *apiError) {
-	a, e := s.kdaApp(c)
-	if e != nil {
-		return nil, e
-	}
-	if e := requireStatus(a, kt.ApplicationStatusReady, kt.ApplicationStatusRunning); e != nil {
-		return nil, e
-	}
-	if e := checkVersion(c, a, false); e != nil {
-		return nil, e
-	}
-	id := gs(c.json, "CloudWatchLoggingOptionId")
-	if id == "" {
-		return nil, missing("InvalidArgumentException", "cloudWatchLoggingOptionId")
-	}
-	i := slices.IndexFunc(a.logging, func(l kt.CloudWatchLoggingOptionDescription) bool { return deref(l.CloudWatchLoggingOptionId) == id })
-	if i < 0 {
-		return nil, errf(400, "ResourceNotFoundException", "CloudWatch logging option %s is not found.", id)
-	}
-	a.logging = slices.Delete(a.logging, i, i+1)
-	s.bump(a, c.now)
-	if a.d.ApplicationStatus == kt.ApplicationStatusRunning {
-		s.transition(a, c.now, kt.ApplicationStatusUpdating, kt.ApplicationStatusRunning)
-	}
-	return map[string]any{
-		"ApplicationARN":                      deref(a.d.ApplicationARN),
-		"ApplicationVersionId":                deref(a.d.ApplicationVersionId),
-		"CloudWatchLoggingOptionDescriptions": toTree(append([]kt.CloudWatchLoggingOptionDescription{}, a.logging...)),
-		"OperationId":                         s.newOperationID(),
-	}, nil
+	return s.kdaOptionChange(c, false, func(a *kdaApp) (func() map[string]any, *apiError) {
+		id := gs(c.json, "CloudWatchLoggingOptionId")
+		if id == "" {
+			return nil, missing("InvalidArgumentException", "cloudWatchLoggingOptionId")
+		}
+		i := slices.IndexFunc(a.logging, func(l kt.CloudWatchLoggingOptionDescription) bool { return deref(l.CloudWatchLoggingOptionId) == id })
+		if i < 0 {
+			return nil, errf(400, "ResourceNotFoundException", "CloudWatch logging option %s is not found.", id)
+		}
+		return func() map[string]any {
+			a.logging = slices.Delete(a.logging, i, i+1)
+			return map[string]any{"CloudWatchLoggingOptionDescriptions": toTree(append([]kt.CloudWatchLoggingOptionDescription{}, a.logging...))}
+		}, nil
+	})
 }
 
 func (s *Server) kdaAddVpc(c *call) (any, *apiError) {
-	a, e := s.kdaApp(c)
-	if e != nil {
-		return nil, e
-	}
-	if e := requireStatus(a, kt.ApplicationStatusReady, kt.ApplicationStatusRunning); e != nil {
-		return nil, e
-	}
-	if e := checkVersion(c, a, false); e != nil {
-		return nil, e
-	}
-	vc := gm(c.json, "VpcConfiguration")
-	if vc == nil {
-		return nil, missing("InvalidArgumentException", "vpcConfiguration")
-	}
-	if len(a.vpcs) > 0 {
-		return nil, invalidArg("Application %s already has a VPC configuration.", deref(a.d.ApplicationName))
-	}
-	d, e := s.vpcDescription(gsl(vc, "SubnetIds"), gsl(vc, "SecurityGroupIds"))
-	if e != nil {
-		return nil, e
-	}
-	s.bump(a, c.now)
-	d.VpcConfigurationId = ptr(a.nextID())
-	a.vpcs = append(a.vpcs, d)
-	if a.d.ApplicationStatus == kt.ApplicationStatusRunning {
-		s.transition(a, c.now, kt.ApplicationStatusUpdating, kt.ApplicationStatusRunning)
-	}
-	s.recordKDAConfigItem(a, c.now, "OK")
-	return map[string]any{
-		"ApplicationARN":              deref(a.d.ApplicationARN),
-		"ApplicationVersionId":        deref(a.d.ApplicationVersionId),
-		"VpcConfigurationDescription": toTree(d),
-		"OperationId":                 s.newOperationID(),
-	}, nil
+	return s.kdaOptionChange(c, true, func(a *kdaApp) (func() map[string]any, *apiError) {
+		vc := gm(c.json, "VpcConfiguration")
+		if vc == nil {
+			return nil, missing("InvalidArgumentException", "vpcConfiguration")
+		}
+		if len(a.vpcs) > 0 {
+			return nil, invalidArg("Application %s already has a VPC configuration.", deref(a.d.ApplicationName))
+		}
+		d, e := s.vpcDescription(gsl(vc, "SubnetIds"), gsl(vc, "SecurityGroupIds"))
+		if e != nil {
+			return nil, e
+		}
+		return func() map[string]any {
+			d.VpcConfigurationId = ptr(a.nextID())
+			a.vpcs = append(a.vpcs, d)
+			return map[string]any{"VpcConfigurationDescription": toTree(d)}
+		}, nil
+	})
 }
 
 func (s *Server) kdaDeleteVpc(c *call) (any, *apiError) {
-	a, e := s.kdaApp(c)
-	if e != nil {
-		return nil, e
-	}
-	if e := requireStatus(a, kt.ApplicationStatusReady, kt.ApplicationStatusRunning); e != nil {
-		return nil, e
-	}
-	if e := checkVersion(c, a, false); e != nil {
-		return nil, e
-	}
-	id := gs(c.json, "VpcConfigurationId")
-	if id == "" {
-		return nil, missing("InvalidArgumentException", "vpcConfigurationId")
-	}
-	i := slices.IndexFunc(a.vpcs, func(v kt.VpcConfigurationDescription) bool { return deref(v.VpcConfigurationId) == id })
-	if i < 0 {
-		return nil, errf(400, "ResourceNotFoundException", "VPC configuration %s is not found.", id)
-	}
-	a.vpcs = slices.Delete(a.vpcs, i, i+1)
-	s.bump(a, c.now)
-	if a.d.ApplicationStatus == kt.ApplicationStatusRunning {
-		s.transition(a, c.now, kt.ApplicationStatusUpdating, kt.ApplicationStatusRunning)
-	}
-	s.recordKDAConfigItem(a, c.now, "OK")
-	return map[string]any{
-		"ApplicationARN":       deref(a.d.ApplicationARN),
-		"ApplicationVersionId": deref(a.d.ApplicationVersionId),
-		"OperationId":          s.newOperationID(),
-	}, nil
+	return s.kdaOptionChange(c, true, func(a *kdaApp) (func() map[string]any, *apiError) {
+		id := gs(c.json, "VpcConfigurationId")
+		if id == "" {
+			return nil, missing("InvalidArgumentException", "vpcConfigurationId")
+		}
+		i := slices.IndexFunc(a.vpcs, func(v kt.VpcConfigurationDescription) bool { return deref(v.VpcConfigurationId) == id })
+		if i < 0 {
+			return nil, errf(400, "ResourceNotFoundException", "VPC configuration %s is not found.", id)
+		}
+		return func() map[string]any {
+			a.vpcs = slices.Delete(a.vpcs, i, i+1)
+			return map[string]any{}
+		}, nil
+	})
 }
 
 func (s *Server) kdaByARN(c *call) (*kdaApp, *apiError) {
