@@ -41,6 +41,18 @@ func each[T any](items []T, f func(int, T)) {
 	wg.Wait()
 }
 
+// readEach reads one fact per key concurrently (the API calls stay within
+// the session's bound) and returns them by key.
+func readEach[T any](keys []string, read func(key string) model.Fact[T]) map[string]model.Fact[T] {
+	facts := make([]model.Fact[T], len(keys))
+	each(keys, func(i int, k string) { facts[i] = read(k) })
+	out := make(map[string]model.Fact[T], len(keys))
+	for i, k := range keys {
+		out[k] = facts[i]
+	}
+	return out
+}
+
 // roleName is the last path segment of a role ARN.
 func roleName(arn string) string {
 	if i := strings.LastIndex(arn, "/"); i >= 0 {

@@ -42,8 +42,7 @@ func (s *Session) subnets(ctx context.Context, app *model.Application) map[strin
 	if !ok {
 		return nil
 	}
-	facts := make([]model.Fact[model.Subnet], len(ids))
-	each(ids, func(i int, id string) {
+	return readEach(ids, func(id string) model.Fact[model.Subnet] {
 		sub, err := once(ctx, s, "ec2:subnet:"+id, func(ctx context.Context) (model.Subnet, error) {
 			var subs *ec2.DescribeSubnetsOutput
 			var own *ec2.DescribeRouteTablesOutput
@@ -89,16 +88,10 @@ func (s *Session) subnets(ctx context.Context, app *model.Application) map[strin
 			return sub, nil
 		})
 		if err != nil {
-			facts[i] = model.Unknown[model.Subnet](why(err))
-			return
+			return model.Unknown[model.Subnet](why(err))
 		}
-		facts[i] = model.Known(sub)
+		return model.Known(sub)
 	})
-	out := make(map[string]model.Fact[model.Subnet], len(ids))
-	for i, id := range ids {
-		out[id] = facts[i]
-	}
-	return out
 }
 
 func (s *Session) mainRouteTable(ctx context.Context, vpc string) (*ec2types.RouteTable, error) {
@@ -162,8 +155,7 @@ func (s *Session) securityGroups(ctx context.Context, app *model.Application) ma
 	if !ok {
 		return nil
 	}
-	facts := make([]model.Fact[model.SecurityGroup], len(ids))
-	each(ids, func(i int, id string) {
+	return readEach(ids, func(id string) model.Fact[model.SecurityGroup] {
 		r, err := once(ctx, s, "ec2:security-group:"+id, func(ctx context.Context) (sgRead, error) {
 			var rd sgRead
 			var rulesErr error
@@ -208,8 +200,7 @@ func (s *Session) securityGroups(ctx context.Context, app *model.Application) ma
 			return rd, nil
 		})
 		if err != nil {
-			facts[i] = model.Unknown[model.SecurityGroup](why(err))
-			return
+			return model.Unknown[model.SecurityGroup](why(err))
 		}
 		sg := model.SecurityGroup{ID: id, Ingress: r.ingress}
 		if r.eniErr != nil {
@@ -223,13 +214,8 @@ func (s *Session) securityGroups(ctx context.Context, app *model.Application) ma
 			}
 			sg.OtherUsers = model.Known(others)
 		}
-		facts[i] = model.Known(sg)
+		return model.Known(sg)
 	})
-	out := make(map[string]model.Fact[model.SecurityGroup], len(ids))
-	for i, id := range ids {
-		out[id] = facts[i]
-	}
-	return out
 }
 
 // ownENI reports whether a network interface is this application's.

@@ -111,11 +111,9 @@ func (s *Session) logGroups(ctx context.Context, app *model.Application) map[str
 			names = append(names, o.LogGroup)
 		}
 	}
-	facts := make([]model.Fact[model.LogGroup], len(names))
-	each(names, func(i int, name string) {
+	return readEach(names, func(name string) model.Fact[model.LogGroup] {
 		if name == "" {
-			facts[i] = model.Unknown[model.LogGroup]("no log group in the logging option's LogStreamARN")
-			return
+			return model.Unknown[model.LogGroup]("no log group in the logging option's LogStreamARN")
 		}
 		g, err := once(ctx, s, "logs:group:"+name, func(ctx context.Context) (model.LogGroup, error) {
 			p := cloudwatchlogs.NewDescribeLogGroupsPaginator(s.c.Logs, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(name)})
@@ -133,16 +131,10 @@ func (s *Session) logGroups(ctx context.Context, app *model.Application) map[str
 			return model.LogGroup{}, errors.New("log group does not exist")
 		})
 		if err != nil {
-			facts[i] = model.Unknown[model.LogGroup](why(err))
-			return
+			return model.Unknown[model.LogGroup](why(err))
 		}
-		facts[i] = model.Known(g)
+		return model.Known(g)
 	})
-	out := make(map[string]model.Fact[model.LogGroup], len(names))
-	for i, n := range names {
-		out[n] = facts[i]
-	}
-	return out
 }
 
 // bucket reads the code bucket: GetPublicAccessBlock, GetBucketEncryption
@@ -249,8 +241,7 @@ func partitionOr(p string) string {
 // once per stream.
 func (s *Session) streams(ctx context.Context, app *model.Application) map[string]model.Fact[model.Stream] {
 	arns, _, _ := app.KinesisStreams()
-	facts := make([]model.Fact[model.Stream], len(arns))
-	each(arns, func(i int, arn string) {
+	return readEach(arns, func(arn string) model.Fact[model.Stream] {
 		st, err := once(ctx, s, "kinesis:stream:"+arn, func(ctx context.Context) (model.Stream, error) {
 			out, err := call(ctx, s, func(ctx context.Context) (*kinesis.DescribeStreamSummaryOutput, error) {
 				return s.c.Kinesis.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamARN: aws.String(arn)})
@@ -275,16 +266,10 @@ func (s *Session) streams(ctx context.Context, app *model.Application) map[strin
 			return st, nil
 		})
 		if err != nil {
-			facts[i] = model.Unknown[model.Stream](why(err))
-			return
+			return model.Unknown[model.Stream](why(err))
 		}
-		facts[i] = model.Known(st)
+		return model.Known(st)
 	})
-	out := make(map[string]model.Fact[model.Stream], len(arns))
-	for i, a := range arns {
-		out[a] = facts[i]
-	}
-	return out
 }
 
 // alarms reads every metric alarm of the Region once per session
