@@ -37,6 +37,11 @@ type Fault struct {
 	// bucket empty gets the throttling error.
 	RateLimit float64 `json:"rateLimit,omitempty"`
 	Burst     int     `json:"burst,omitempty"`
+	// MaxConsecutive, when set, caps the random failures (ThrottleRate,
+	// ServerErrorRate, ErrorRate) this rule injects in a row into one
+	// operation: the next call passes. Tests use it to assert that a client
+	// rides out transient faults without depending on luck.
+	MaxConsecutive int `json:"maxConsecutive,omitempty"`
 }
 
 // UnmarshalJSON accepts latency as a Go duration string ("250ms") or a number
@@ -105,6 +110,7 @@ type bucket struct {
 type faultSet struct {
 	faults  []Fault
 	buckets []*bucket
+	streak  map[string]int // rule index + operation -> failures injected in a row
 }
 
 func newFaultSet(f []Fault) *faultSet {
@@ -178,6 +184,11 @@ func (s *Server) applyFaults(c *call) *apiError {
 				continue
 			}
 		}
+		key := fmt.Sprint(i, "|", c.service, ":", c.op)
+		if f.MaxConsecutive > 0 && fs.streak[key] >= f.MaxConsecutive {
+			delete(fs.streak, key)
+			continue
+		}
 		switch {
 		case f.ThrottleRate > 0 && rand.Float64() < f.ThrottleRate:
 			injected = throttleError(c.service, "Rate exceeded")
@@ -191,6 +202,16 @@ func (s *Server) applyFaults(c *call) *apiError {
 			injected = &apiError{Code: f.ErrorCode, Message: msg, Status: f.ErrorStatus}
 			if injected.Status == 0 {
 				injected.Status = statusForCode(f.ErrorCode)
+			}
+		}
+		if f.MaxConsecutive > 0 {
+			if injected != nil {
+				if fs.streak == nil {
+					fs.streak = map[string]int{}
+				}
+				fs.streak[key]++
+			} else {
+				delete(fs.streak, key)
 			}
 		}
 	}

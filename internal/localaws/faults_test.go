@@ -271,3 +271,24 @@ func BenchmarkDescribeApplication(b *testing.B) {
 		}
 	}
 }
+
+// MaxConsecutive caps a rule's failures in a row per operation, so a test can
+// assert that a client rides out transient faults without depending on luck.
+func TestFaultMaxConsecutive(t *testing.T) {
+	env := localawstest.Start(t)
+	cfg := env.AWSConfig(context.Background())
+	cfg.Retryer = fastRetry(1) // no retries: every call shows the fault or not
+	c := kda.NewFromConfig(cfg)
+	env.SetFaults(localaws.Fault{Service: "kinesisanalyticsv2", ThrottleRate: 1, MaxConsecutive: 2})
+	var got []bool
+	for range 6 {
+		_, err := c.ListApplications(context.Background(), &kda.ListApplicationsInput{})
+		got = append(got, err == nil)
+	}
+	want := []bool{false, false, true, false, false, true}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("calls succeeded %v, want %v", got, want)
+		}
+	}
+}

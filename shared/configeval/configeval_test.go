@@ -612,11 +612,11 @@ func TestThrottlingAnd5xxAreRetried(t *testing.T) {
 		calls = append(calls, app(fmt.Sprintf("app-%02d", i), i%3 != 0, nil, nil))
 	}
 	f.seed(t, calls...)
-	// Low enough rates that 5 attempts practically always succeed (p^5 ~ 1e-5
-	// per call), high enough that about 80 calls practically always meet faults.
+	// At most three failures in a row, so the SDK's five attempts always get
+	// through; rates high enough that about 80 calls always meet faults.
 	f.env.SetFaults(
-		localaws.Fault{Service: "kinesisanalyticsv2", ThrottleRate: 0.06, ServerErrorRate: 0.04},
-		localaws.Fault{Service: "configservice", ThrottleRate: 0.06, ServerErrorRate: 0.04},
+		localaws.Fault{Service: "kinesisanalyticsv2", ThrottleRate: 0.06, ServerErrorRate: 0.04, MaxConsecutive: 3},
+		localaws.Fault{Service: "configservice", ThrottleRate: 0.06, ServerErrorRate: 0.04, MaxConsecutive: 3},
 	)
 	f.handle(t, f.scheduledEvent(t, "KDA.RES.1"))
 	evs := byID(t, f.env.Evaluations())
