@@ -24,7 +24,7 @@ bin/aws-lambda-rie:
 
 ## fuzz: Config rule event and ruleParameters decoding
 fuzz::
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEvent$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./shared/configeval
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEvent$$' $(FUZZFLAGS) ./shared/configeval
 
 FN    ?=
 EVENT ?=
