@@ -39,7 +39,7 @@ func functionEnv(env *localawstest.Env, extra map[string]string) map[string]stri
 	return m
 }
 
-func sample(t *testing.T, env *localawstest.Env, file string, edit func(*events.ConfigEvent)) []byte {
+func sample(t testing.TB, env *localawstest.Env, file string, edit func(*events.ConfigEvent)) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "events", "config", file))
 	if err != nil {

@@ -40,6 +40,7 @@ type Function struct {
 	// URL is the emulator's base URL (http://127.0.0.1:PORT).
 	URL string
 
+	binary string
 	cmd    *exec.Cmd
 	out    *syncBuffer
 	exited chan struct{}
@@ -183,7 +184,7 @@ func start(emu, binaryPath string, env map[string]string) (*Function, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", emu, err)
 	}
-	f := &Function{URL: "http://" + emuAddr, cmd: cmd, out: buf, exited: make(chan struct{})}
+	f := &Function{URL: "http://" + emuAddr, binary: binaryPath, cmd: cmd, out: buf, exited: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
 		close(f.exited)

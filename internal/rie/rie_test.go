@@ -59,3 +59,44 @@ func TestRepoRoot(t *testing.T) {
 		t.Fatalf("%s has no go.mod", root)
 	}
 }
+
+func TestPeakRSSAndCPUTime(t *testing.T) {
+	fn := rie.Start(t, rie.Build(t, "./internal/rie/testdata/echo"), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := fn.PeakRSS(); err == nil {
+		t.Error("PeakRSS before the first invoke: want an error, the function process does not exist yet")
+	}
+	if _, err := fn.Invoke(ctx, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := fn.PeakRSS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu0, err := fn.CPUTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fn.Invoke(ctx, []byte(`{"touchMB":48}`)); err != nil {
+		t.Fatal(err)
+	}
+	peak, err := fn.PeakRSS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu1, err := fn.CPUTime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("idle %d KiB, after touching 48 MiB %d KiB; CPU %v then %v", idle>>10, peak>>10, cpu0, cpu1)
+	if cpu1 < cpu0 || cpu1 > time.Minute {
+		t.Errorf("CPU time went from %v to %v", cpu0, cpu1)
+	}
+	if idle <= 0 || idle > 40<<20 {
+		t.Errorf("idle peak RSS %d bytes: not the echo function's", idle)
+	}
+	if peak < idle+48<<20 {
+		t.Errorf("peak RSS %d bytes after touching 48 MiB, idle was %d: the measure misses memory", peak, idle)
+	}
+}
