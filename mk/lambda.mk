@@ -15,7 +15,7 @@
 RIE_MODULE  := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 
-.PHONY: invoke
+.PHONY: invoke size
 
 tools:: bin/aws-lambda-rie
 
@@ -39,3 +39,8 @@ invoke: bin/aws-lambda-rie
 	@CGO_ENABLED=0 $(GO) build -tags lambda.norpc -o bin/functions/$(FN) ./functions/$(FN)
 	@$(GO) build -o bin/localaws ./cmd/localaws
 	@FN=$(FN) EVENT=$(EVENT) SEED=$(SEED) FAULTS=$(FAULTS) LOGS=$(LOGS) internal/rie/invoke.sh
+
+## size: what sizes the functions' Lambda memory (infra/stack): peak RSS and CPU of the bootstraps under the RIE
+size: bin/aws-lambda-rie
+	$(GO) test -run '^$$' -bench 'ScheduledRun' -benchtime 1x -count 3 ./functions/configrule
+	$(GO) test -run '^$$' -bench 'MergedRemediation' -benchtime 50x -count 3 ./functions/remediator

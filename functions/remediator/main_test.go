@@ -22,7 +22,7 @@ import (
 
 const selfRole = "arn:aws:iam::123456789012:role/kdaguard/kdaguard-remediator-role"
 
-func event(t *testing.T, parts ...string) []byte {
+func event(t testing.TB, parts ...string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(append([]string{"..", "..", "events"}, parts...)...))
 	if err != nil {

@@ -138,6 +138,9 @@ func props(r map[string]any) map[string]any { p, _ := r["Properties"].(map[strin
 
 func TestFunctions(t *testing.T) {
 	b := defaults(t)
+	if got := GoMemLimit(128); got != "102MiB" {
+		t.Errorf("GoMemLimit(128) = %s, want 102MiB", got)
+	}
 	must(t, "function count", func() { b.tmpl.ResourceCountIs(jsii.String("AWS::Lambda::Function"), jsii.Number(2)) })
 	for _, fn := range []struct {
 		name        string
@@ -153,12 +156,13 @@ func TestFunctions(t *testing.T) {
 			"DeadLetterConfig": map[string]any{"TargetArn": map[string]any{
 				"Fn::GetAtt": assertions.Match_ArrayWith(&[]any{assertions.Match_StringLikeRegexp(jsii.String("DeadLetters"))})}},
 			"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
-				"KDAGUARD_MODE": "report", "KDAGUARD_EXEMPT_TAG": "kdaguard:exempt"})},
+				"KDAGUARD_MODE": "report", "KDAGUARD_EXEMPT_TAG": "kdaguard:exempt", "GOMEMLIMIT": GoMemLimit(fn.memory)})},
 		}
 		if fn.concurrency != nil {
 			want["ReservedConcurrentExecutions"] = fn.concurrency
 			want["Environment"] = map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
 				"KDAGUARD_MODE": "report", "KDAGUARD_RESTART_POLICY": "defer", "KDAGUARD_MAX_CHANGES": "10", "KDAGUARD_EVENT_BUS": "default",
+				"GOMEMLIMIT":             GoMemLimit(fn.memory),
 				"KDAGUARD_TOPIC_ARN":     map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Notifications"))},
 				"KDAGUARD_SELF_ROLE_ARN": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^RemediatorRole")), "Arn"}},
 			})}
