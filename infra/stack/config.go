@@ -30,6 +30,7 @@ const (
 	CtxDisabledRules         = "disabledRules"
 	CtxMaxChanges            = "maxChanges"
 	CtxRemediatorConcurrency = "remediatorConcurrency"
+	CtxEvaluatorConcurrency  = "evaluatorConcurrency"
 	CtxRuleParameters        = "ruleParameters"
 	CtxEventBus              = "eventBus"
 	CtxLogRetentionDays      = "logRetentionDays"
@@ -38,7 +39,7 @@ const (
 // ContextParams lists every context parameter the stack reads.
 var ContextParams = []string{CtxMode, CtxRuleModes, CtxExemptTag, CtxNotificationEmail,
 	CtxScheduleFrequency, CtxRestartPolicy, CtxDisabledRules, CtxMaxChanges,
-	CtxRemediatorConcurrency, CtxRuleParameters, CtxEventBus, CtxLogRetentionDays}
+	CtxRemediatorConcurrency, CtxEvaluatorConcurrency, CtxRuleParameters, CtxEventBus, CtxLogRetentionDays}
 
 // Frequencies AWS Config accepts for periodic rules (MaximumExecutionFrequency).
 var Frequencies = []string{"One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours"}
@@ -58,6 +59,7 @@ type Config struct {
 	DisabledRules         []string // catalog ids, catalog order
 	MaxChanges            int
 	RemediatorConcurrency int
+	EvaluatorConcurrency  int
 	RuleParameters        map[string]map[string]string // rule id -> parameter -> value
 	EventBus              string
 	LogRetentionDays      int
@@ -73,6 +75,7 @@ func DefaultConfig() Config {
 		RestartPolicy:         d.RestartPolicy,
 		MaxChanges:            d.MaxChanges,
 		RemediatorConcurrency: 5,
+		EvaluatorConcurrency:  5,
 		EventBus:              d.EventBus,
 		LogRetentionDays:      365,
 	}
@@ -217,6 +220,9 @@ func ConfigFromContext(lookup func(key string) any) (Config, error) {
 	}
 	// Reserved concurrency must leave the account's 100 unreserved executions.
 	if err := integer(CtxRemediatorConcurrency, &c.RemediatorConcurrency, 1, 100); err != nil {
+		return c, err
+	}
+	if err := integer(CtxEvaluatorConcurrency, &c.EvaluatorConcurrency, 1, 100); err != nil {
 		return c, err
 	}
 	if err := integer(CtxLogRetentionDays, &c.LogRetentionDays, 1, 3653); err != nil {

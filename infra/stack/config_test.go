@@ -21,7 +21,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Mode != settings.ModeReport || c.ExemptTag != "kdaguard:exempt" || c.RestartPolicy != settings.RestartDefer ||
-		c.MaxChanges != 10 || c.RemediatorConcurrency != 5 || c.ScheduleFrequency != "TwentyFour_Hours" ||
+		c.MaxChanges != 10 || c.RemediatorConcurrency != 5 || c.EvaluatorConcurrency != 5 || c.ScheduleFrequency != "TwentyFour_Hours" ||
 		c.EventBus != "default" || c.LogRetentionDays != 365 || c.NotificationEmail != "" {
 		t.Errorf("defaults: %+v", c)
 	}
@@ -35,13 +35,13 @@ func TestConfigValues(t *testing.T) {
 		CtxMode: "remediate", CtxRuleModes: "KDA.IAM.2=remediate, KDA.RES.6=off",
 		CtxDisabledRules: []any{"KDA.RES.4", "kda.dp.5"}, CtxExemptTag: "team:exempt",
 		CtxNotificationEmail: "sec@example.com", CtxScheduleFrequency: "Six_Hours",
-		CtxRestartPolicy: "allow", CtxMaxChanges: float64(3), CtxRemediatorConcurrency: "2",
+		CtxRestartPolicy: "allow", CtxMaxChanges: float64(3), CtxRemediatorConcurrency: "2", CtxEvaluatorConcurrency: float64(3),
 		CtxRuleParameters: `{"KDA.MON.3": {"retentionDays": 731}}`, CtxEventBus: "audit", CtxLogRetentionDays: "731",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxChanges != 3 || c.RemediatorConcurrency != 2 || c.LogRetentionDays != 731 || c.EventBus != "audit" {
+	if c.MaxChanges != 3 || c.RemediatorConcurrency != 2 || c.EvaluatorConcurrency != 3 || c.LogRetentionDays != 731 || c.EventBus != "audit" {
 		t.Errorf("numbers: %+v", c)
 	}
 	if !slices.Equal(c.DisabledRules, []string{"KDA.DP.5", "KDA.RES.4"}) {
@@ -87,6 +87,8 @@ func TestConfigBadValuesNameTheParameter(t *testing.T) {
 		{CtxMaxChanges, "-1"},
 		{CtxRemediatorConcurrency, "0"},
 		{CtxRemediatorConcurrency, "500"},
+		{CtxEvaluatorConcurrency, "0"},
+		{CtxEvaluatorConcurrency, "none"},
 		{CtxRuleParameters, `{"KDA.MON.3": {"retentionDays": "forever"}}`},
 		{CtxRuleParameters, `{"KDA.MON.3": {"nope": "1"}}`},
 		{CtxRuleParameters, `{"KDA.ZZZ.3": {}}`},

@@ -45,10 +45,14 @@ var Functions = []string{Evaluator, Remediator}
 // GoMemLimit makes the Go collector work harder near the limit instead of
 // letting the function be killed for memory.
 const (
-	EvaluatorMemoryMB   = 128
-	RemediatorMemoryMB  = 128
-	EvaluatorTimeoutS   = 300 // a scheduled run lists and evaluates every application
-	RemediatorTimeoutS  = 120 // three guarded attempts, the logging call, verification
+	EvaluatorMemoryMB  = 128
+	RemediatorMemoryMB = 128
+	EvaluatorTimeoutS  = 300 // a scheduled run lists and evaluates every application
+	RemediatorTimeoutS = 120 // three guarded attempts, the logging call, verification
+	// MaxEventWaitMinutes is how long an event may wait in Lambda's
+	// asynchronous queue (AsyncEventAge) before an alarm: throttled events
+	// are retried with a backoff of up to 5 minutes.
+	MaxEventWaitMinutes = 15
 	ConfigRulePrefix    = "kdaguard-"
 	MetricNamespace     = "kdaguard"
 	FailedMetricName    = "FailedRemediations"
@@ -177,8 +181,10 @@ func New(scope constructs.Construct, id string, props *Props) (*Stack, error) {
 	env := cfg.sharedEnv()
 	evalFn := newFunction(st, out, Evaluator, fnSpec{
 		role: evalRole, memory: EvaluatorMemoryMB, timeout: EvaluatorTimeoutS, env: env, dist: props.DistDir,
-		retention: cfg.LogRetentionDays,
-		desc:      "kdaguard AWS Config custom rule evaluator (one function for every kdaguard-* rule)",
+		// Every periodic rule fires at once: without a bound, 23 scheduled runs
+		// would each describe every application at the same moment.
+		retention: cfg.LogRetentionDays, concurrency: cfg.EvaluatorConcurrency,
+		desc: "kdaguard AWS Config custom rule evaluator (one function for every kdaguard-* rule)",
 	}, key, topic)
 	remEnv := map[string]string{}
 	for k, v := range env {
@@ -383,11 +389,11 @@ func newFunction(st awscdk.Stack, out *Stack, name string, f fnSpec, key awskms.
 	cfn.SetDeadLetterConfig(&awslambda.CfnFunction_DeadLetterConfigProperty{TargetArn: dlq.QueueArn()})
 	cfn.Node().AddDependency(f.role)
 
-	alarm := func(aid, what string, m awscloudwatch.IMetric) {
+	alarm := func(aid, what string, m awscloudwatch.IMetric, threshold float64) {
 		a := awscloudwatch.NewAlarm(st, s(id+aid), &awscloudwatch.AlarmProps{
 			AlarmDescription:   s(fmt.Sprintf("kdaguard %s: %s", name, what)),
 			Metric:             m,
-			Threshold:          n(1),
+			Threshold:          n(threshold),
 			EvaluationPeriods:  n(1),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
@@ -396,12 +402,17 @@ func newFunction(st awscdk.Stack, out *Stack, name string, f fnSpec, key awskms.
 		a.AddOkAction(awscloudwatchactions.NewSnsAction(topic))
 	}
 	five := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(n(5)), Statistic: s("Sum")}
-	alarm("Errors", "invocations failed (see its log group)", fn.MetricErrors(five))
-	alarm("Throttles", "invocations throttled (reserved concurrency or account limit)", fn.MetricThrottles(five))
+	alarm("Errors", "invocations failed (see its log group)", fn.MetricErrors(five), 1)
+	// Both functions are invoked asynchronously and have reserved concurrency,
+	// so throttling is expected (Lambda queues and retries the event for up to
+	// MaxEventAge); what matters is an event that waits too long.
+	alarm("EventAge", fmt.Sprintf("an event waited more than %d minutes to be processed (throttled by its reserved concurrency, or failing)", MaxEventWaitMinutes),
+		fn.Metric(s("AsyncEventAge"), &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(n(5)), Statistic: s("Maximum")}),
+		MaxEventWaitMinutes*60*1000)
 	alarm("DeadLetterDepth", "events in the dead-letter queue, never processed",
-		dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(n(5)), Statistic: s("Maximum")}))
+		dlq.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(n(5)), Statistic: s("Maximum")}), 1)
 	alarm("DeadLetterErrors", "events that could not be written to the dead-letter queue",
-		fn.Metric(s("DeadLetterErrors"), five))
+		fn.Metric(s("DeadLetterErrors"), five), 1)
 
 	if name == Remediator {
 		lg.AddMetricFilter(s("FailedRemediations"), &awslogs.MetricFilterOptions{
@@ -413,7 +424,7 @@ func newFunction(st awscdk.Stack, out *Stack, name string, f fnSpec, key awskms.
 		})
 		alarm("FailedRemediations", "a remediation failed or could not be verified (audit log outcome=failed)",
 			awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: s(MetricNamespace), MetricName: s(FailedMetricName),
-				Period: awscdk.Duration_Minutes(n(5)), Statistic: s("Sum")}))
+				Period: awscdk.Duration_Minutes(n(5)), Statistic: s("Sum")}), 1)
 	}
 	out.dash = append(out.dash, dashFn{name, fn, dlq})
 	return fn
@@ -561,8 +572,10 @@ func addMonitoring(st awscdk.Stack, cfg Config, out *Stack) {
 				f.fn.MetricDuration(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(n(5)), Statistic: s("Maximum")}),
 			},
 		}), awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
-			Title: s(f.name + ": concurrency"), Width: n(8),
+			Title: s(f.name + ": concurrency, event age (ms)"), Width: n(8),
 			Left: &[]awscloudwatch.IMetric{f.fn.Metric(s("ConcurrentExecutions"), &awscloudwatch.MetricOptions{
+				Period: awscdk.Duration_Minutes(n(5)), Statistic: s("Maximum")})},
+			Right: &[]awscloudwatch.IMetric{f.fn.Metric(s("AsyncEventAge"), &awscloudwatch.MetricOptions{
 				Period: awscdk.Duration_Minutes(n(5)), Statistic: s("Maximum")})},
 		}))
 	}

@@ -146,7 +146,7 @@ func TestFunctions(t *testing.T) {
 		name        string
 		memory      float64
 		concurrency any
-	}{{"evaluator", EvaluatorMemoryMB, nil}, {"remediator", RemediatorMemoryMB, 5.0}} {
+	}{{"evaluator", EvaluatorMemoryMB, 5.0}, {"remediator", RemediatorMemoryMB, 5.0}} {
 		want := map[string]any{
 			"Architectures": []any{"arm64"},
 			"Runtime":       "provided.al2023",
@@ -158,8 +158,8 @@ func TestFunctions(t *testing.T) {
 			"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
 				"KDAGUARD_MODE": "report", "KDAGUARD_EXEMPT_TAG": "kdaguard:exempt", "GOMEMLIMIT": GoMemLimit(fn.memory)})},
 		}
-		if fn.concurrency != nil {
-			want["ReservedConcurrentExecutions"] = fn.concurrency
+		want["ReservedConcurrentExecutions"] = fn.concurrency
+		if fn.name == "remediator" {
 			want["Environment"] = map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
 				"KDAGUARD_MODE": "report", "KDAGUARD_RESTART_POLICY": "defer", "KDAGUARD_MAX_CHANGES": "10", "KDAGUARD_EVENT_BUS": "default",
 				"GOMEMLIMIT":             GoMemLimit(fn.memory),
@@ -215,8 +215,11 @@ func TestNotificationsAlarmsDashboard(t *testing.T) {
 			t.Errorf("alarm %s has no action", id)
 		}
 		metrics[fmt.Sprint(p["MetricName"])]++
+		if p["MetricName"] == "AsyncEventAge" && (p["Threshold"] != float64(MaxEventWaitMinutes*60*1000) || p["Statistic"] != "Maximum") {
+			t.Errorf("alarm %s: event age threshold %v (%v), want %d minutes in ms, Maximum", id, p["Threshold"], p["Statistic"], MaxEventWaitMinutes)
+		}
 	}
-	want := map[string]int{"Errors": 2, "Throttles": 2, "ApproximateNumberOfMessagesVisible": 3, "DeadLetterErrors": 2, FailedMetricName: 1}
+	want := map[string]int{"Errors": 2, "AsyncEventAge": 2, "ApproximateNumberOfMessagesVisible": 3, "DeadLetterErrors": 2, FailedMetricName: 1}
 	if !reflect.DeepEqual(metrics, want) {
 		t.Errorf("alarms by metric %v, want %v", metrics, want)
 	}
