@@ -568,6 +568,25 @@ type kStream struct {
 	name, mode, encryption, keyID string
 	shards                        int64
 	created                       time.Time
+	// An encryption change takes the transition delay, as in Kinesis: the
+	// stream is UPDATING and shows its old encryption until settleAt.
+	updating                bool
+	settleAt                time.Time
+	nextEncryption, nextKey string
+}
+
+// settle completes an encryption change whose time has come.
+func (st *kStream) settle(now time.Time) {
+	if st.updating && !now.Before(st.settleAt) {
+		st.updating, st.encryption, st.keyID = false, st.nextEncryption, st.nextKey
+	}
+}
+
+func (st *kStream) status() string {
+	if st.updating {
+		return "UPDATING"
+	}
+	return "ACTIVE"
 }
 
 type kinesisState struct{ streams map[string]*kStream }
@@ -604,6 +623,7 @@ func (s *Server) stream(c *call) (*kStream, *apiError) {
 	if st == nil {
 		return nil, errf(400, "ResourceNotFoundException", "Stream %s under account %s not found.", name, s.opts.AccountID)
 	}
+	st.settle(c.now)
 	return st, nil
 }
 
@@ -635,7 +655,7 @@ func (s *Server) kinDescribeStreamSummary(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	m := map[string]any{"StreamName": st.name, "StreamARN": s.streamARN(st.name), "StreamStatus": "ACTIVE", "StreamModeDetails": map[string]any{"StreamMode": st.mode},
+	m := map[string]any{"StreamName": st.name, "StreamARN": s.streamARN(st.name), "StreamStatus": st.status(), "StreamModeDetails": map[string]any{"StreamMode": st.mode},
 		"RetentionPeriodHours": 24, "StreamCreationTimestamp": st.created, "EnhancedMonitoring": []any{map[string]any{"ShardLevelMetrics": []any{}}},
 		"EncryptionType": st.encryption, "OpenShardCount": st.shards, "ConsumerCount": 0}
 	if st.keyID != "" {
@@ -656,14 +676,20 @@ func (s *Server) kinEncryption(c *call, on bool) (any, *apiError) {
 	if key == "" {
 		return nil, errf(400, "InvalidArgumentException", "KeyId is required.")
 	}
+	if st.updating {
+		return nil, errf(400, "ResourceInUseException", "Stream %s under account %s not ACTIVE, instead in state UPDATING", st.name, s.opts.AccountID)
+	}
+	enc := "NONE"
 	if on {
 		if key != "alias/aws/kinesis" && s.kms.find(key) == nil {
 			return nil, errf(400, "KMSNotFoundException", "The KMS key %s was not found.", key)
 		}
-		st.encryption, st.keyID = "KMS", key
+		enc = "KMS"
 	} else {
-		st.encryption, st.keyID = "NONE", ""
+		key = ""
 	}
+	st.updating, st.settleAt, st.nextEncryption, st.nextKey = true, c.now.Add(s.transitionDelay), enc, key
+	st.settle(c.now) // at once when there is no transition delay
 	return map[string]any{}, nil
 }
 
@@ -691,8 +717,9 @@ func (s *Server) kinListStreams(c *call) (any, *apiError) {
 	ns := []any{}
 	for _, n := range page {
 		st := s.kin.streams[n]
+		st.settle(c.now)
 		ns = append(ns, n)
-		sums = append(sums, map[string]any{"StreamName": n, "StreamARN": s.streamARN(n), "StreamStatus": "ACTIVE", "StreamModeDetails": map[string]any{"StreamMode": st.mode}, "StreamCreationTimestamp": st.created})
+		sums = append(sums, map[string]any{"StreamName": n, "StreamARN": s.streamARN(n), "StreamStatus": st.status(), "StreamModeDetails": map[string]any{"StreamMode": st.mode}, "StreamCreationTimestamp": st.created})
 	}
 	out := map[string]any{"StreamNames": ns, "StreamSummaries": sums, "HasMoreStreams": next != ""}
 	if next != "" {

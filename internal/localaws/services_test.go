@@ -659,3 +659,40 @@ func TestS3CloudWatchSNSEventBridge(t *testing.T) {
 		t.Fatalf("events: %+v", evs)
 	}
 }
+
+// Stream encryption is asynchronous in Kinesis: with a transition delay the
+// stream is UPDATING, keeps showing its old encryption, and refuses another
+// change until the delay has passed.
+func TestStreamEncryptionTakesTheTransitionDelay(t *testing.T) {
+	env := localawstest.Start(t)
+	env.SetTransitionDelay(150 * time.Millisecond)
+	ctx := context.Background()
+	kin := kinesis.NewFromConfig(env.AWSConfig(ctx))
+	if _, err := kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("in"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	summary := func() *kintypes.StreamDescriptionSummary {
+		t.Helper()
+		out, err := kin.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("in")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.StreamDescriptionSummary
+	}
+	start := &kinesis.StartStreamEncryptionInput{StreamName: aws.String("in"), EncryptionType: kintypes.EncryptionTypeKms, KeyId: aws.String("alias/aws/kinesis")}
+	if _, err := kin.StartStreamEncryption(ctx, start); err != nil {
+		t.Fatal(err)
+	}
+	if s := summary(); s.StreamStatus != kintypes.StreamStatusUpdating || s.EncryptionType != kintypes.EncryptionTypeNone {
+		t.Fatalf("during the change: %s %s, want UPDATING NONE", s.StreamStatus, s.EncryptionType)
+	}
+	_, err := kin.StartStreamEncryption(ctx, start)
+	var inUse *kintypes.ResourceInUseException
+	if !errors.As(err, &inUse) {
+		t.Fatalf("a second change while UPDATING: %v, want ResourceInUseException", err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if s := summary(); s.StreamStatus != kintypes.StreamStatusActive || s.EncryptionType != kintypes.EncryptionTypeKms || aws.ToString(s.KeyId) != "alias/aws/kinesis" {
+		t.Fatalf("after the delay: %s %s %s, want ACTIVE KMS alias/aws/kinesis", s.StreamStatus, s.EncryptionType, aws.ToString(s.KeyId))
+	}
+}

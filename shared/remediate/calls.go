@@ -314,7 +314,14 @@ func (e *Executor) execute(ctx context.Context, app *model.Application, p *plan,
 		}
 	}
 	for _, pd := range p.others {
-		if err := e.run(ctx, pd.input); err != nil {
+		err := e.run(ctx, pd.input)
+		if code, ok := underWay[pd.fix.Call]; ok && isCode(err, code) {
+			// Verification decides: the change under way may be this fix
+			// (an earlier delivery) or someone else's.
+			applied = append(applied, rec.action(pd, Applied, "a change to the resource was already under way ("+code+"); verifying its outcome", nil))
+			continue
+		}
+		if err != nil {
 			rec.action(pd, Failed, pd.fix.Call+": "+errText(err), nil)
 			errs = append(errs, fmt.Errorf("%s: %s %s: %w", app.Name, pd.fix.Rule, pd.fix.Call, err))
 			continue
@@ -323,6 +330,12 @@ func (e *Executor) execute(ctx context.Context, app *model.Application, p *plan,
 	}
 	return nil, errs, applied
 }
+
+// underWay maps an asynchronous fix's call to the error code AWS answers
+// while the resource is still changing: Kinesis refuses a stream that is
+// UPDATING, for instance the encryption an earlier delivery of the same
+// event started. The fix is then verified like one just made, not failed.
+var underWay = map[string]string{"kinesis:StartStreamEncryption": "ResourceInUseException"}
 
 // addLogging creates the log group and stream (either may exist already)
 // and adds the logging option.

@@ -1,11 +1,9 @@
 package remediate_test
 
 import (
-	"context"
 	"encoding/json"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,8 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesisanalyticsv2"
 	kt "github.com/aws/aws-sdk-go-v2/service/kinesisanalyticsv2/types"
 
-	"github.com/kdaguard/kdaguard/shared/collect"
-	"github.com/kdaguard/kdaguard/shared/model"
 	"github.com/kdaguard/kdaguard/shared/remediate"
 	"github.com/kdaguard/kdaguard/shared/settings"
 )
@@ -403,12 +399,9 @@ func TestStreamEncryptionIsOptIn(t *testing.T) {
 	}
 }
 
-// Stream encryption takes time in AWS (the stream is UPDATING). localaws
-// applies StartStreamEncryption at once and always reports the stream
-// ACTIVE: its transition delay covers applications and snapshots only. So
-// the executor's loader is wrapped to show the encryption only from the
-// third read after the call, as a stream still UPDATING would; with the
-// transition delay on as well, verification must wait (re-read) within
+// Stream encryption takes time in AWS: the stream is UPDATING and shows
+// its old encryption until the change completes, and so does localaws
+// with a transition delay. Verification must wait (re-read) within
 // VerifyPatience instead of calling the fix failed, and say failed when
 // the encryption has not shown by then.
 func TestStreamEncryptionIsAwaited(t *testing.T) {
@@ -419,12 +412,12 @@ func TestStreamEncryptionIsAwaited(t *testing.T) {
 		minReads  int
 		wantError bool
 	}{
-		{"shows within patience", 10 * time.Second, remediate.Verified, 3, false},
+		{"shows within patience", 10 * time.Second, remediate.Verified, 2, false},
 		{"not shown in time", 50 * time.Millisecond, remediate.Failed, 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := start(t)
-			s := f.streamApp("orders")
+			f.streamApp("orders")
 			f.env.SetTransitionDelay(1500 * time.Millisecond)
 			// Report mode but for DP.3: only the stream is written.
 			set := settings.Defaults()
@@ -432,24 +425,6 @@ func TestStreamEncryptionIsAwaited(t *testing.T) {
 			optIn(ruleStreams)(&set)
 			ex := f.executor(set)
 			ex.VerifyPatience = tc.patience
-			var mu sync.Mutex
-			readsAfter := 0
-			ex.Load = func(ctx context.Context, name string, needs []model.Facet) (*model.Application, error) {
-				app, err := collect.NewSession(f.c, collect.Options{Logger: ex.Logger}).Application(ctx, name, needs)
-				if err != nil || f.env.Count("kinesis", "StartStreamEncryption") == 0 {
-					return app, err
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				readsAfter++
-				if readsAfter <= 2 {
-					if st, ok := app.Related.Streams[s.raw].Get(); ok {
-						st.EncryptionType, st.KeyID = "NONE", ""
-						app.Related.Streams[s.raw] = model.Known(st)
-					}
-				}
-				return app, nil
-			}
 			began := time.Now()
 			out, err := ex.Converge(f.ctx, "orders")
 			took := time.Since(began)
@@ -466,14 +441,79 @@ func TestStreamEncryptionIsAwaited(t *testing.T) {
 			if m := f.mutating(); !slices.Equal(m, []string{"kinesis:StartStreamEncryption"}) {
 				t.Errorf("writes %v, want the stream encryption only", m)
 			}
-			mu.Lock()
-			n := readsAfter
-			mu.Unlock()
-			if n < tc.minReads {
-				t.Errorf("%d reads after the call, want at least %d", n, tc.minReads)
+			// Reads of the stream after the call: the verification's re-reads.
+			reads, called := 0, false
+			for _, e := range f.env.Journal() {
+				switch {
+				case e.Operation == "StartStreamEncryption":
+					called = true
+				case called && e.Operation == "DescribeStreamSummary":
+					reads++
+				}
+			}
+			if reads < tc.minReads {
+				t.Errorf("%d reads of the stream after the call, want at least %d", reads, tc.minReads)
 			}
 			if tc.want == remediate.Verified && took < time.Second {
 				t.Errorf("verified after %v: it did not wait", took)
+			}
+		})
+	}
+}
+
+// A stream already UPDATING (the encryption an earlier delivery started, or
+// someone else's change) refuses StartStreamEncryption with
+// ResourceInUseException. That is not a failed fix: verification waits for
+// the change under way and reports what it finds: when that change leaves
+// the stream unencrypted (StopStreamEncryption), the fix is failed.
+func TestStreamChangeAlreadyUnderWay(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		start   bool // the change under way: start (true) or stop encryption
+		want    string
+		wantErr bool
+	}{
+		{"encryption under way", true, remediate.Verified, false},
+		{"decryption under way", false, remediate.Failed, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := start(t)
+			s := f.streamApp("orders")
+			f.env.SetTransitionDelay(time.Second)
+			if tc.start {
+				if _, err := f.c.Kinesis.StartStreamEncryption(f.ctx, &kinesis.StartStreamEncryptionInput{StreamARN: aws.String(s.raw),
+					EncryptionType: kintypes.EncryptionTypeKms, KeyId: aws.String("alias/aws/kinesis")}); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				// A change under way that leaves the stream unencrypted.
+				if _, err := f.c.Kinesis.StopStreamEncryption(f.ctx, &kinesis.StopStreamEncryptionInput{StreamARN: aws.String(s.raw),
+					EncryptionType: kintypes.EncryptionTypeKms, KeyId: aws.String("alias/aws/kinesis")}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.env.ResetJournal()
+			set := settings.Defaults()
+			set.TopicARN = f.topic
+			optIn(ruleStreams)(&set)
+			ex := f.executor(set)
+			ex.VerifyPatience = 2500 * time.Millisecond
+			out, err := ex.Converge(f.ctx, "orders")
+			if (err != nil) != tc.wantErr {
+				t.Errorf("err %v, want error %v", err, tc.wantErr)
+			}
+			as := ruleActions(out, ruleStreams)
+			var raw *remediate.Action
+			for i := range as {
+				if strings.Contains(string(as[i].Input), s.raw) {
+					raw = &as[i]
+				}
+			}
+			if raw == nil || raw.Outcome != tc.want {
+				t.Fatalf("DP.3 actions %s: want the raw stream's %s\n%s", show(as), tc.want, f.logs.String())
+			}
+			if n := f.env.CountErrors("kinesis", "StartStreamEncryption", "ResourceInUseException"); n != 1 {
+				t.Errorf("StartStreamEncryption refused %d times, want once (the stream was UPDATING)", n)
 			}
 		})
 	}
