@@ -202,9 +202,12 @@ func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
 func (l *listFlag) Set(v string) error {
 	for item := range strings.SplitSeq(v, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			*l = append(*l, item)
+		item = strings.TrimSpace(item)
+		if item == "" {
+			// "--rule=" would otherwise mean "every rule" and "--app=" "every application".
+			return fmt.Errorf("empty item in %q", v)
 		}
+		*l = append(*l, item)
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"maps"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"text/tabwriter"
 
 	"github.com/kdaguard/kdaguard/shared/collect"
@@ -31,7 +33,7 @@ func runScan(args []string, stdout, stderr io.Writer) (int, error) {
 	var apps listFlag
 	fs.Var(&apps, "app", "scan only these applications: NAME[,NAME...] (repeatable); default every application in the Region")
 	apply := fs.Bool("apply", false, "apply the fixes the KDAGUARD_* settings allow (global mode remediate unless KDAGUARD_MODE says otherwise; opt-in rules need KDAGUARD_RULE_MODES)")
-	maxChanges := fs.Int("max-changes", -1, "with --apply: change at most N applications (default KDAGUARD_MAX_CHANGES, else 10)")
+	maxChanges := fs.String("max-changes", "", "with --apply: change at most N applications, N >= 0 (default KDAGUARD_MAX_CHANGES, else 10)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return exitError, err
@@ -54,8 +56,19 @@ func runScan(args []string, stdout, stderr io.Writer) (int, error) {
 		set.Mode = settings.ModeRemediate
 	}
 	set.ExemptTag = o.exemptTag
-	if *maxChanges >= 0 {
-		set.MaxChanges = *maxChanges
+	if *maxChanges != "" {
+		n, err := strconv.Atoi(*maxChanges)
+		if err != nil || n < 0 {
+			return exitError, usageError{fmt.Sprintf("scan: --max-changes %q: want a whole number, 0 or more", *maxChanges)}
+		}
+		set.MaxChanges = n
+	}
+	if *apply && *ef.asOf != "" {
+		// Fixes act on today's state and their audit records carry today's time.
+		return exitError, usageError{"scan: --as-of cannot be used with --apply"}
+	}
+	if *maxChanges != "" && !*apply {
+		return exitError, usageError{"scan: --max-changes needs --apply"}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -86,6 +99,17 @@ func runScan(args []string, stdout, stderr io.Writer) (int, error) {
 					params[id] = map[string]string{}
 				}
 				maps.Copy(params[id], ps)
+			}
+		}
+		// --rule narrows what --apply may change, not only what is shown: the
+		// rules left out are off for this run.
+		set.RuleModes = maps.Clone(set.RuleModes)
+		if set.RuleModes == nil {
+			set.RuleModes = map[string]settings.Mode{}
+		}
+		for _, r := range rules.All() {
+			if !slices.Contains(o.selection.Rules, r) {
+				set.RuleModes[r.ID] = settings.ModeOff
 			}
 		}
 		ex := &remediate.Executor{Clients: clients, Settings: set, Params: params,

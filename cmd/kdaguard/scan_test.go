@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesisanalyticsv2"
 
 	"github.com/kdaguard/kdaguard/internal/localaws"
 	"github.com/kdaguard/kdaguard/internal/localaws/localawstest"
@@ -90,8 +94,42 @@ func TestScanApplyMergesFixesAndHonoursBlastRadius(t *testing.T) {
 	}
 }
 
+// --rule narrows what --apply changes: only the selected rule's fix is made.
+func TestScanApplyHonoursRuleSelection(t *testing.T) {
+	env := startDemo(t)
+	var out, errb bytes.Buffer
+	code := run([]string{"scan", "--apply", "--rule", "KDA.MON.2", "--app", "orders-enrichment"}, &out, &errb)
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr: %s", code, errb.String())
+	}
+	if n := env.Count("kinesisanalyticsv2", "UpdateApplication"); n != 1 {
+		t.Fatalf("UpdateApplication calls = %d, want 1 (MON.2's fix)", n)
+	}
+	for _, e := range env.Journal() {
+		if e.Operation == "AddApplicationCloudWatchLoggingOption" || e.Operation == "CreateLogGroup" || e.Operation == "EnableKeyRotation" {
+			t.Errorf("a rule outside --rule made %s", e.Operation)
+		}
+	}
+	got, err := kinesisanalyticsv2.NewFromConfig(env.AWSConfig(context.Background())).DescribeApplication(context.Background(),
+		&kinesisanalyticsv2.DescribeApplicationInput{ApplicationName: aws.String("orders-enrichment")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := got.ApplicationDetail
+	flink := d.ApplicationConfigurationDescription.FlinkApplicationConfigurationDescription
+	if aws.ToBool(flink.CheckpointConfigurationDescription.CheckpointingEnabled) {
+		t.Error("checkpointing was enabled: RES.1 was applied though only KDA.MON.2 was selected")
+	}
+	if flink.MonitoringConfigurationDescription.LogLevel == "DEBUG" {
+		t.Error("log level still DEBUG: MON.2's fix was not applied")
+	}
+}
+
 func TestScanRejectsBadUsage(t *testing.T) {
-	for _, args := range [][]string{{"scan", "extra"}, {"scan", "--format", "sarif"}, {"scan", "--rule", "KDA.NOPE.1"}} {
+	for _, args := range [][]string{{"scan", "extra"}, {"scan", "--format", "sarif"}, {"scan", "--rule", "KDA.NOPE.1"},
+		{"scan", "--rule="}, {"scan", "--rule", "KDA.RES.1,"}, {"scan", "--app="},
+		{"scan", "--apply", "--max-changes", "-5"}, {"scan", "--apply", "--max-changes", "ten"}, {"scan", "--max-changes", "3"},
+		{"scan", "--apply", "--as-of", "2030-01-01"}} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != exitError {
 			t.Errorf("%v: exit %d, want 2", args, code)
