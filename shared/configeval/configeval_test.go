@@ -462,6 +462,23 @@ func TestExemptionAndExpiry(t *testing.T) {
 	checkAnnotations(t, f.env.Evaluations())
 }
 
+// Tags that cannot be read leave an exemption possible: a NON_COMPLIANT
+// result says so (the remediator changes nothing then); a COMPLIANT one
+// does not need to.
+func TestUnreadableTagsAreNamedBesideAFailure(t *testing.T) {
+	f := newFixture(t, settings.Defaults())
+	f.seed(t, role("orders-enrichment-flink"),
+		app("failing", false, map[string]string{"kdaguard:exempt": "KDA.RES.1"}, nil))
+	f.env.SetFaults(localaws.Fault{Service: "kinesisanalyticsv2", Operation: "ListTagsForResource", ErrorCode: "AccessDeniedException"})
+	f.handle(t, f.scheduledEvent(t, "KDA.RES.1"))
+	e := byID(t, f.env.Evaluations())["failing"]
+	if e.ComplianceType != "NON_COMPLIANT" || !strings.Contains(e.Annotation, "exemption tag could not be read") ||
+		!strings.Contains(e.Annotation, "ListTagsForResource") {
+		t.Errorf("unreadable tags: %s %q, want NON_COMPLIANT naming the unreadable exemption tag", e.ComplianceType, e.Annotation)
+	}
+	checkAnnotations(t, f.env.Evaluations())
+}
+
 func TestTestMode(t *testing.T) {
 	f := newFixture(t, settings.Defaults())
 	f.seed(t, role("orders-enrichment-flink"), app("orders-enrichment", false, nil, nil))

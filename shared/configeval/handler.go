@@ -323,6 +323,11 @@ func (r *run) evaluateApp(ctx context.Context, name string) evaluation {
 	}
 	f := r.rc.Selection.Evaluate(app, r.now)[0]
 	ev.Compliance, ev.Annotation = complianceOf(f.Result)
+	if !app.Tags.Known() && ev.Compliance == NonCompliant {
+		// The remediator changes nothing in this case; Config says why the
+		// result may not stand.
+		note = "exemption tag could not be read: " + app.Tags.Reason()
+	}
 	if note != "" {
 		ev.Annotation = joinNote(ev.Annotation, note)
 	}
