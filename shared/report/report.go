@@ -13,9 +13,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/kdaguard/kdaguard/shared/model"
 	"github.com/kdaguard/kdaguard/shared/rules"
@@ -222,24 +224,48 @@ const minSecret = 4
 const Redacted = "[REDACTED]"
 
 // Redact replaces every secret in a rendered report, as written and as JSON
-// would escape it.
+// would escape it. A message clipped to its limit ends in "..." and may end
+// in the first part of a secret: that part is replaced too. One pass over
+// the report, however many secrets there are.
 func Redact(b []byte, secrets []string) []byte {
+	var pairs []string
+	for _, s := range secrets { // whole values first: earlier pairs win
+		for _, f := range forms(s) {
+			pairs = append(pairs, f, Redacted)
+		}
+	}
 	for _, s := range secrets {
-		b = bytes.ReplaceAll(b, []byte(s), []byte(Redacted))
-		for _, html := range []bool{false, true} {
-			var q bytes.Buffer
-			enc := json.NewEncoder(&q)
-			enc.SetEscapeHTML(html)
-			if enc.Encode(s) != nil {
+		for k := len(s) - 1; k >= minSecret; k-- {
+			if !utf8.RuneStart(s[k]) {
 				continue
 			}
-			if esc := bytes.TrimSuffix(q.Bytes(), []byte("\n"))[1:]; len(esc) > 1 {
-				esc = esc[:len(esc)-1]
-				if !bytes.Equal(esc, []byte(s)) {
-					b = bytes.ReplaceAll(b, esc, []byte(Redacted))
-				}
+			for _, f := range forms(s[:k]) {
+				pairs = append(pairs, f+"...", Redacted+"...")
 			}
 		}
 	}
-	return b
+	if len(pairs) == 0 {
+		return b
+	}
+	return []byte(strings.NewReplacer(pairs...).Replace(string(b)))
+}
+
+// forms are s as written and as JSON writes it inside a string, with and
+// without HTML escaping.
+func forms(s string) []string {
+	out := []string{s}
+	for _, html := range []bool{false, true} {
+		var q bytes.Buffer
+		enc := json.NewEncoder(&q)
+		enc.SetEscapeHTML(html)
+		if enc.Encode(s) != nil {
+			continue
+		}
+		esc := strings.TrimSuffix(q.String(), "\n")
+		esc = esc[1 : len(esc)-1]
+		if !slices.Contains(out, esc) {
+			out = append(out, esc)
+		}
+	}
+	return out
 }

@@ -279,6 +279,21 @@ func TestRedact(t *testing.T) {
 	if got := string(report.Redact([]byte("eu-west-1"), secrets)); got != "eu-west-1" {
 		t.Errorf("Redact changed a non-secret: %q", got)
 	}
+	// A message clipped at its limit can end in the first part of a secret.
+	clipped := rules.Clip("stream " + strings.Repeat("x", rules.MaxMessage-17) + ` s3cr<e>t"pass`)
+	if !strings.HasSuffix(clipped, "...") || !strings.Contains(clipped, "s3cr") {
+		t.Fatalf("test setup: %q does not end in a clipped secret", clipped)
+	}
+	var j bytes.Buffer
+	json.NewEncoder(&j).Encode(map[string]string{"message": clipped})
+	for _, form := range []string{clipped, j.String()} {
+		if out := string(report.Redact([]byte(form), secrets)); strings.Contains(out, "s3cr") || !strings.Contains(out, report.Redacted+"...") {
+			t.Errorf("Redact left a clipped secret: %q", out)
+		}
+	}
+	if out := string(report.Redact([]byte("see s3..."), secrets)); out != "see s3..." {
+		t.Errorf("Redact replaced a prefix shorter than a secret can be: %q", out)
+	}
 }
 
 func TestRulesRenderers(t *testing.T) {
