@@ -47,7 +47,14 @@ type node struct {
 	line int
 }
 
+// get is the value of key in a map. Reading through a value the template
+// cannot tell (an undecidable Fn::If, an import...) gives that unresolved
+// value: whether the key is there is unknown too, so it must not read as
+// absent (which would apply the service's defaults).
 func (n *node) get(key string) *node {
+	if n != nil && n.k == kUnres {
+		return n
+	}
 	if n == nil || n.k != kMap {
 		return nil
 	}

@@ -328,8 +328,16 @@ func (t *tmpl) configuration(a *model.Application, cfg *node) {
 	a.Properties = t.properties(cfg.path("EnvironmentProperties", "PropertyGroups"))
 	a.Code = t.code(cfg.get("ApplicationCodeConfiguration"))
 
-	if ins := cfg.path("SqlApplicationConfiguration", "Inputs"); ins != nil && ins.k == kList {
+	switch ins := cfg.path("SqlApplicationConfiguration", "Inputs"); {
+	case ins != nil && ins.k == kUnres:
+		// The inputs cannot be told: one placeholder stands for them.
+		a.SQLInputs = append(a.SQLInputs, t.ph(ins))
+	case ins != nil && ins.k == kList:
 		for _, in := range ins.vals {
+			if in != nil && in.k == kUnres {
+				a.SQLInputs = append(a.SQLInputs, t.ph(in))
+				continue
+			}
 			for _, k := range []string{"KinesisStreamsInput", "KinesisFirehoseInput"} {
 				if arn := in.path(k, "ResourceARN"); arn != nil {
 					a.SQLInputs = append(a.SQLInputs, t.text(arn))
@@ -549,9 +557,13 @@ func (t *tmpl) code(n *node) model.Fact[model.Code] {
 	if n == nil {
 		return model.Known(model.Code{})
 	}
-	c := model.Code{ContentType: t.text(n.get("CodeContentType"))}
 	cc := n.get("CodeContent")
-	if s3 := cc.get("S3ContentLocation"); s3 != nil {
+	s3 := cc.get("S3ContentLocation")
+	if s3 != nil && s3.k == kUnres {
+		return model.Unknown[model.Code](why("ApplicationCodeConfiguration", s3))
+	}
+	c := model.Code{ContentType: t.text(n.get("CodeContentType"))}
+	if s3 != nil {
 		c.BucketARN = t.text(s3.get("BucketARN"))
 		c.FileKey = t.text(s3.get("FileKey"))
 		c.ObjectVersion = t.text(s3.get("ObjectVersion"))

@@ -1,0 +1,60 @@
+package template
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kdaguard/kdaguard/shared/model"
+	"github.com/kdaguard/kdaguard/shared/rules"
+)
+
+// A property block behind an Fn::If that cannot be decided is neither
+// present nor absent: every fact read through it is unknown with the
+// condition as reason, never the service default.
+func TestUnresolvedIfBlocks(t *testing.T) {
+	a := parseFile(t, "unresolved-if.yaml")[0]
+	const reason = "condition IsProd cannot be decided"
+	unknownWith(t, "Properties", a.Properties, reason)
+	unknownWith(t, "Checkpoint", a.Checkpoint, reason)
+	unknownWith(t, "Monitoring", a.Monitoring, reason)
+	unknownWith(t, "Parallelism", a.Parallelism, reason)
+	unknownWith(t, "Snapshots", a.Snapshots, reason)
+	unknownWith(t, "Rollback", a.Rollback, reason)
+	unknownWith(t, "Encryption", a.Encryption, reason)
+	unknownWith(t, "Code", a.Code, reason)
+	unknownWith(t, "VPCs", a.VPCs, reason)
+
+	fs := evaluate(t, "unresolved-if.yaml")["App"]
+	for _, id := range []string{"KDA.DP.1", "KDA.DP.5", "KDA.MON.2", "KDA.RES.1", "KDA.RES.2", "KDA.RES.3", "KDA.RES.6"} {
+		if fs[id].Status != rules.Unknown {
+			t.Errorf("%s: %s (%s), want UNKNOWN", id, fs[id].Status, fs[id].Message)
+		}
+	}
+}
+
+// SQL inputs behind an undecidable Fn::If stand as one placeholder, so the
+// streams they name are unknown rather than absent.
+func TestUnresolvedIfSQLInputs(t *testing.T) {
+	apps, err := Parse("sql.yaml", []byte(`Parameters:
+  Stage: {Type: String}
+Conditions:
+  IsProd: !Equals [!Ref Stage, prod]
+Resources:
+  App:
+    Type: AWS::KinesisAnalyticsV2::Application
+    Properties:
+      RuntimeEnvironment: SQL-1_0
+      ServiceExecutionRole: arn:aws:iam::123456789012:role/x
+      ApplicationConfiguration:
+        SqlApplicationConfiguration: !If
+          - IsProd
+          - !Ref AWS::NoValue
+          - Inputs: [{KinesisStreamsInput: {ResourceARN: arn:aws:kinesis:eu-west-1:123456789012:stream/in}}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := apps[0].SQLInputs; len(in) != 1 || !strings.HasPrefix(in[0], model.UnresolvedPrefix) {
+		t.Errorf("SQL inputs %q, want one placeholder", in)
+	}
+}
