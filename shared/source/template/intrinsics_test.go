@@ -14,11 +14,15 @@ func propTemplate(extra, value string) string {
   Azs: {Type: CommaDelimitedList, Default: "a, b, c"}
   Secret: {Type: String, NoEcho: true, Default: x}
   Free: {Type: String}
+  Only: {Type: String, AllowedValues: [prod]}
 Mappings:
   Cfg:
     prod: {Level: INFO}
 Conditions:
-  IsProd: !Equals [!Ref Env, prod]
+  IsProd: !Equals [!Ref Only, prod]
+  EnvProd: !Equals [!Ref Env, prod]
+  SubProd: !Equals [!Sub "${Env}", prod]
+  MapProd: !Equals [!FindInMap [Cfg, !Ref Env, Level], INFO]
   IsDev: !Not [!Condition IsProd]
   Both: !And [!Condition IsProd, !Equals [a, a]]
   RegionCond: !Equals [!Ref AWS::Region, eu-west-1]
@@ -67,6 +71,11 @@ func TestIntrinsics(t *testing.T) {
 		{"if not", `!If [IsDev, yes, no]`, "no"},
 		{"if and", `!If [Both, yes, no]`, "yes"},
 		{"if undecidable", `!If [RegionCond, yes, no]`, ph("If:RegionCond")},
+		// A parameter's default can be overridden at deployment: a condition
+		// on it is undecided, unless AllowedValues leaves one value.
+		{"if on a default", `!If [EnvProd, yes, no]`, ph("If:EnvProd")},
+		{"if on a default in Sub", `!If [SubProd, yes, no]`, ph("If:SubProd")},
+		{"if on a default in FindInMap", `!If [MapProd, yes, no]`, ph("If:MapProd")},
 		{"findinmap", `!FindInMap [Cfg, !Ref Env, Level]`, "INFO"},
 		{"import", `!ImportValue shared-Thing`, ph("ImportValue:shared-Thing")},
 		{"getazs", `!Select [0, !GetAZs ""]`, ph("GetAZs")},

@@ -38,6 +38,11 @@ type tmpl struct {
 	condState map[string]int8   // 1 true, -1 false, 2 undecided, 3 in progress
 	reasons   map[string]string // placeholder -> why it is unresolved
 	memo      map[string]*node  // Ref and GetAtt results by resource
+	// condDepth > 0 while a condition is evaluated: parameters then stand
+	// for any value they may take at deployment (see condParam), and Ref
+	// and GetAtt results go to condMemo so that they do not leak out.
+	condDepth int
+	condMemo  map[string]*node
 }
 
 const maxResolveDepth = 64
@@ -244,6 +249,9 @@ func (t *tmpl) ref(name string) *node {
 		return unres(name, name+" is given at deployment")
 	}
 	if p := t.params.get(name); p != nil {
+		if t.condDepth > 0 {
+			return t.condParam(name, p)
+		}
 		return t.param(name, p)
 	}
 	if r, ok := t.res[name]; ok {
@@ -282,6 +290,20 @@ func (t *tmpl) param(name string, p *node) *node {
 		return out
 	}
 	return &node{k: kScalar, s: def.s, tag: "str", line: def.line}
+}
+
+// condParam is a parameter's value inside a condition. Its default can be
+// overridden at deployment, so it decides nothing; only AllowedValues of
+// exactly one value fix it (except for SSM parameter types, whose allowed
+// values constrain the parameter's name, not the value read).
+func (t *tmpl) condParam(name string, p *node) *node {
+	typ, _ := t.str(p.get("Type"))
+	if !strings.HasPrefix(typ, "AWS::SSM::Parameter::Value") && !strings.HasPrefix(typ, "List<") && typ != "CommaDelimitedList" {
+		if av := p.get("AllowedValues"); av != nil && av.k == kList && len(av.vals) == 1 && av.vals[0] != nil && av.vals[0].k == kScalar {
+			return &node{k: kScalar, s: av.vals[0].s, tag: "str", line: av.vals[0].line}
+		}
+	}
+	return unres(name, "parameter "+name+" is given at deployment (a default can be overridden)")
 }
 
 // physical returns the resource's physical name from prop, else its logical
@@ -521,7 +543,15 @@ func (t *tmpl) cond(name string) int8 {
 		return 0
 	}
 	t.condState[name] = 3
+	if t.condMemo == nil {
+		t.condMemo = map[string]*node{}
+	}
+	saved := t.memo
+	t.memo = t.condMemo
+	t.condDepth++
 	v := t.condExpr(t.conds.get(name), 0)
+	t.condDepth--
+	t.memo = saved
 	switch v {
 	case 1, -1:
 		t.condState[name] = v

@@ -104,7 +104,6 @@ func TestCompliantYAML(t *testing.T) {
 	if m := known(t, "Monitoring", a.Monitoring); m != (model.Monitoring{ConfigurationType: "CUSTOM", LogLevel: "INFO", MetricsLevel: "OPERATOR"}) {
 		t.Errorf("monitoring %+v", m)
 	}
-	// AutoScalingEnabled: !If [IsProd, ...] with Environment defaulting to prod.
 	if p := known(t, "Parallelism", a.Parallelism); p != (model.Parallelism{ConfigurationType: "CUSTOM", AutoScalingEnabled: true, Parallelism: 4, PerKPU: 1}) {
 		t.Errorf("parallelism %+v", p)
 	}

@@ -58,3 +58,70 @@ Resources:
 		t.Errorf("SQL inputs %q, want one placeholder", in)
 	}
 }
+
+// A resource whose condition depends on a parameter with a default is kept:
+// the default can be overridden at deployment, so whether it exists is
+// undecided, and the related resources behind such a condition make the
+// facts built from them unknown.
+func TestConditionOnParameterDefault(t *testing.T) {
+	apps, err := Parse("default.yaml", []byte(`Parameters:
+  Env:
+    Type: String
+    Default: dev
+    AllowedValues: [dev, prod]
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  Log:
+    Type: AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption
+    Condition: IsProd
+    Properties:
+      ApplicationName: !Ref App
+      CloudWatchLoggingOption: {LogStreamARN: arn:aws:logs:eu-west-1:123456789012:log-group:g:log-stream:s}
+  App:
+    Type: AWS::KinesisAnalyticsV2::Application
+    Condition: IsProd
+    Properties:
+      RuntimeEnvironment: FLINK-1_20
+      ServiceExecutionRole: arn:aws:iam::123456789012:role/x
+      ApplicationConfiguration:
+        ApplicationSnapshotConfiguration: {SnapshotsEnabled: false}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(apps) != 1 {
+		t.Fatalf("got %d applications, want the one whose condition depends on a default", len(apps))
+	}
+	if known(t, "Snapshots", apps[0].Snapshots) {
+		t.Error("SnapshotsEnabled false read as true")
+	}
+	unknownWith(t, "Logging", apps[0].Logging, "condition IsProd")
+}
+
+// A parameter whose AllowedValues leave one value decides its conditions.
+func TestConditionOnSingleAllowedValue(t *testing.T) {
+	apps, err := Parse("single.yaml", []byte(`Parameters:
+  Env: {Type: String, Default: prod, AllowedValues: [prod]}
+Conditions:
+  IsDev: !Equals [!Ref Env, dev]
+Resources:
+  Dev:
+    Type: AWS::KinesisAnalyticsV2::Application
+    Condition: IsDev
+    Properties: {RuntimeEnvironment: FLINK-1_20}
+  App:
+    Type: AWS::KinesisAnalyticsV2::Application
+    Properties:
+      RuntimeEnvironment: !If [IsDev, FLINK-1_15, FLINK-1_20]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(apps) != 1 || apps[0].Origin.LogicalID != "App" {
+		t.Fatalf("got %d applications, want App only", len(apps))
+	}
+	if rt := known(t, "Runtime", apps[0].Runtime); rt != "FLINK-1_20" {
+		t.Errorf("runtime %q", rt)
+	}
+}
