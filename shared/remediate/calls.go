@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -259,21 +261,24 @@ func (e *Executor) run(ctx context.Context, input any) error {
 
 // execute makes one round's writes: the merged update, then MON.1 with the
 // new token, then the other calls. A ConcurrentModificationException stops
-// the round and returns what was still to do: the caller re-reads.
-func (e *Executor) execute(ctx context.Context, app *model.Application, p *plan, rec *recorder) (conflict []pending, errs []error, applied []Action) {
+// the round and returns what was still to do: the caller re-reads. busy is
+// set (an ErrBusy error) when calls were left for a retry because the
+// application did not settle after the update.
+func (e *Executor) execute(ctx context.Context, app *model.Application, p *plan, rec *recorder) (conflict []pending, errs []error, applied []Action, busy error) {
 	if e.Clients == nil {
 		for _, pd := range p.writes() {
 			rec.action(pd, Failed, "no AWS clients", nil)
 		}
-		return nil, []error{errors.New("remediate: no AWS clients")}, nil
+		return nil, []error{errors.New("remediate: no AWS clients")}, nil, nil
 	}
 	token, version := app.ConditionalToken, app.VersionID
+	updated := false
 	if len(p.update) > 0 {
 		in := p.update[0].input.(*kinesisanalyticsv2.UpdateApplicationInput)
 		out, err := e.Clients.KDA.UpdateApplication(ctx, in)
 		switch {
 		case isCode(err, "ConcurrentModificationException"):
-			return p.writes(), nil, nil
+			return p.writes(), nil, nil, nil
 		case err != nil:
 			for _, pd := range p.update {
 				rec.action(pd, Failed, "kinesisanalyticsv2:UpdateApplication: "+errText(err), nil)
@@ -288,10 +293,52 @@ func (e *Executor) execute(ctx context.Context, app *model.Application, p *plan,
 			} else {
 				token, version = "", version+1
 			}
+			updated = true
 		}
 	}
-	if p.logging != nil {
-		calls := *p.logging.input.(*loggingCalls)
+	logging, others := p.logging, p.others
+	if updated && (logging != nil || slices.ContainsFunc(others, isAppCall)) {
+		// A RUNNING application is UPDATING after the update, and refuses
+		// its own calls (ResourceInUseException) until it is RUNNING again.
+		st, err := e.awaitSettled(ctx, app.Name, version)
+		switch {
+		case st.otherWriter:
+			// Not our version: another writer changed the application
+			// meanwhile. Its token is not ours to use: re-read and re-plan,
+			// as on ConcurrentModificationException.
+			e.logger().InfoContext(ctx, "another writer changed the application after the update: re-reading", "application", app.Name,
+				"ourVersion", version, "version", st.version)
+			var rest []pending
+			if logging != nil {
+				rest = append(rest, *logging)
+			}
+			return append(rest, others...), errs, applied, nil
+		case !st.settled:
+			why := "the application is still " + st.status + " after the merged update"
+			if err != nil {
+				why = "the application's status could not be read after the merged update (" + errText(err) + ")"
+			}
+			why += ": its own calls cannot be made now; retried later"
+			busy = fmt.Errorf("%w: %s: %s", ErrBusy, app.Name, why)
+			if logging != nil {
+				rec.action(*logging, Skipped, why, nil)
+				logging = nil
+			}
+			kept := []pending{}
+			for _, pd := range others {
+				if isAppCall(pd) {
+					rec.action(pd, Skipped, why, nil)
+					continue
+				}
+				kept = append(kept, pd)
+			}
+			others = kept
+		default:
+			token, version = st.token, st.version
+		}
+	}
+	if logging != nil {
+		calls := *logging.input.(*loggingCalls)
 		add := *calls.AddApplicationCloudWatchLoggingOption
 		add.ConditionalToken, add.CurrentApplicationVersionId = nil, nil
 		if token != "" {
@@ -300,12 +347,18 @@ func (e *Executor) execute(ctx context.Context, app *model.Application, p *plan,
 			add.CurrentApplicationVersionId = aws.Int64(version)
 		}
 		calls.AddApplicationCloudWatchLoggingOption = &add
-		pd := *p.logging
+		pd := *logging
 		pd.input = &calls
 		err := e.addLogging(ctx, &calls)
 		switch {
 		case isCode(err, "ConcurrentModificationException"):
-			return append([]pending{pd}, p.others...), errs, applied
+			return append([]pending{pd}, others...), errs, applied, busy
+		case isCode(err, "ResourceInUseException"):
+			// The application is in a transitional status after all (a
+			// change that started after the read): not a failed fix.
+			why := "the application is busy (" + errText(err) + "): retried later"
+			rec.action(pd, Skipped, why, nil)
+			busy = fmt.Errorf("%w: %s: %s", ErrBusy, app.Name, why)
 		case err != nil:
 			rec.action(pd, Failed, errText(err), nil)
 			errs = append(errs, fmt.Errorf("%s: %s: %w", app.Name, ruleLogging, err))
@@ -313,7 +366,7 @@ func (e *Executor) execute(ctx context.Context, app *model.Application, p *plan,
 			applied = append(applied, rec.action(pd, Applied, "", nil))
 		}
 	}
-	for _, pd := range p.others {
+	for _, pd := range others {
 		err := e.run(ctx, pd.input)
 		if code, ok := underWay[pd.fix.Call]; ok && isCode(err, code) {
 			// Verification decides: the change under way may be this fix
@@ -328,7 +381,58 @@ func (e *Executor) execute(ctx context.Context, app *model.Application, p *plan,
 		}
 		applied = append(applied, rec.action(pd, Applied, "", nil))
 	}
-	return nil, errs, applied
+	return nil, errs, applied, busy
+}
+
+// isAppCall is a fix that calls the application itself (after the merged
+// update, it must wait until the application has settled).
+func isAppCall(pd pending) bool { return strings.HasPrefix(pd.fix.Call, "kinesisanalyticsv2:") }
+
+// settleState is what awaitSettled saw last.
+type settleState struct {
+	settled     bool   // READY or RUNNING at our version
+	otherWriter bool   // the version is no longer the one our update produced
+	status      string // the last status read
+	token       string
+	version     int64
+}
+
+// awaitSettled re-reads the application (DescribeApplication, backing off
+// from 250 ms, within the executor's patience) until the update that
+// produced version has settled: READY or RUNNING again. A different
+// version means another writer changed the application meanwhile.
+func (e *Executor) awaitSettled(ctx context.Context, name string, version int64) (settleState, error) {
+	deadline := time.Now().Add(e.patience())
+	wait := 250 * time.Millisecond
+	st := settleState{status: "UPDATING"}
+	for {
+		out, err := e.Clients.KDA.DescribeApplication(ctx, &kinesisanalyticsv2.DescribeApplicationInput{ApplicationName: aws.String(name)})
+		if err != nil {
+			return st, err
+		}
+		d := out.ApplicationDetail
+		if d == nil {
+			return st, errors.New("DescribeApplication returned no application")
+		}
+		st.status, st.token, st.version = string(d.ApplicationStatus), aws.ToString(d.ConditionalToken), aws.ToInt64(d.ApplicationVersionId)
+		if st.version != version {
+			st.otherWriter = true
+			return st, nil
+		}
+		if st.status == statusReady || st.status == statusRunning {
+			st.settled = true
+			return st, nil
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return st, nil
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 4*time.Second)
+	}
 }
 
 // underWay maps an asynchronous fix's call to the error code AWS answers

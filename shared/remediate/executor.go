@@ -229,6 +229,13 @@ func (e *Executor) converge(ctx context.Context, name string, budget func() bool
 	var applied []Action // writes that succeeded, to verify
 	var failures []error // failed writes
 	var budgetAsked, allowed bool
+	busy := false // ErrBusy is among the failures (once)
+	addBusy := func(err error) {
+		if err != nil && !busy {
+			busy = true
+			failures = append(failures, err)
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		app, err := e.load(ctx, name)
 		if errors.Is(err, collect.ErrNotFound) {
@@ -245,7 +252,7 @@ func (e *Executor) converge(ctx context.Context, name string, budget func() bool
 		now := e.now()
 		plan := e.plan(ctx, app, e.sel.Evaluate(app, now), rec)
 		if plan.busy != "" && attempt == 1 {
-			failures = append(failures, fmt.Errorf("%w: %s is %s", ErrBusy, name, plan.busy))
+			addBusy(fmt.Errorf("%w: %s is %s", ErrBusy, name, plan.busy))
 		}
 		if plan.empty() {
 			break
@@ -259,9 +266,10 @@ func (e *Executor) converge(ctx context.Context, name string, budget func() bool
 			}
 			break
 		}
-		conflict, errs, done := e.execute(ctx, app, plan, rec)
+		conflict, errs, done, busyErr := e.execute(ctx, app, plan, rec)
 		applied = append(applied, done...)
 		failures = append(failures, errs...)
+		addBusy(busyErr)
 		if len(done) > 0 {
 			out.Changed = true
 		}
@@ -305,14 +313,18 @@ func (e redactedError) Unwrap() error { return e.err }
 // call them failed while AWS is still working.
 var asyncCalls = []string{"kinesisanalyticsv2:CreateApplicationSnapshot", "kinesis:StartStreamEncryption"}
 
+// patience is VerifyPatience or its default.
+func (e *Executor) patience() time.Duration {
+	if e.VerifyPatience > 0 {
+		return e.VerifyPatience
+	}
+	return 30 * time.Second
+}
+
 // verify re-reads (a new session), re-evaluates and reports each applied fix
 // verified only when the condition it targets no longer fails.
 func (e *Executor) verify(ctx context.Context, name string, applied []Action, rec *recorder) error {
-	patience := e.VerifyPatience
-	if patience == 0 {
-		patience = 30 * time.Second
-	}
-	deadline := time.Now().Add(patience)
+	deadline := time.Now().Add(e.patience())
 	wait := time.Second
 	var byRule map[string]rules.Finding
 	for {
