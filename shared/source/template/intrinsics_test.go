@@ -146,6 +146,9 @@ func TestParseErrors(t *testing.T) {
 		{"properties not a map", "Resources:\n  A:\n    Type: AWS::KinesisAnalyticsV2::Application\n    Properties: [1]\n", "line 4"},
 		{"unknown tag", "Resources:\n  A:\n    Type: !Bogus x\n", "unknown tag !Bogus"},
 		{"alias bomb", aliasBomb(), "too large"},
+		{"json duplicate key", "{\"Resources\": {\"A\": {\"Type\": \"x\",\n  \"Type\": \"y\"}}}", `line 2: duplicate key "Type"`},
+		{"yaml duplicate key", "Resources:\n  A:\n    Type: x\n    Properties: {SnapshotsEnabled: true, SnapshotsEnabled: false}\n", `line 4: duplicate key "SnapshotsEnabled"`},
+		{"yaml duplicate resource", "Resources:\n  A: {Type: x}\n  A: {Type: y}\n", `line 3: duplicate key "A"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -180,10 +180,14 @@ func (c *yconv) conv(y *yaml.Node, depth int) (*node, error) {
 			return nil, fmt.Errorf("line %d: unknown tag %s", y.Line, y.Tag)
 		}
 		n := &node{k: kMap, line: y.Line}
+		seen := make(map[string]int, len(y.Content)/2)
 		for i := 0; i+1 < len(y.Content); i += 2 {
 			k := y.Content[i]
 			if k.Kind != yaml.ScalarNode {
 				return nil, fmt.Errorf("line %d: mapping key is not a string", k.Line)
+			}
+			if err := duplicate(seen, k.Value, k.Line); err != nil {
+				return nil, err
 			}
 			v, err := c.conv(y.Content[i+1], depth+1)
 			if err != nil {
@@ -199,6 +203,17 @@ func (c *yconv) conv(y *yaml.Node, depth int) (*node, error) {
 		return n, nil
 	}
 	return nil, fmt.Errorf("line %d: unsupported YAML node", y.Line)
+}
+
+// duplicate records key at line in seen, and is an error when the map
+// already has it: which of the two values the deployment would use is not
+// something to guess.
+func duplicate(seen map[string]int, key string, line int) error {
+	if first, ok := seen[key]; ok {
+		return fmt.Errorf("line %d: duplicate key %q (first at line %d)", line, key, first)
+	}
+	seen[key] = line
+	return nil
 }
 
 // decodeJSON reads JSON keeping line numbers (YAML's reader rejects some
@@ -231,6 +246,7 @@ func decodeJSON(data []byte) (*node, error) {
 			switch t {
 			case '{':
 				n := &node{k: kMap, line: line}
+				seen := map[string]int{}
 				for d.More() {
 					kt, err := d.Token()
 					if err != nil {
@@ -238,6 +254,9 @@ func decodeJSON(data []byte) (*node, error) {
 					}
 					key, _ := kt.(string)
 					kline := lineAt(d.InputOffset())
+					if err := duplicate(seen, key, kline); err != nil {
+						return nil, err
+					}
 					v, err := read(depth + 1)
 					if err != nil {
 						return nil, err
