@@ -203,3 +203,98 @@ func lower(c byte) byte {
 	}
 	return c
 }
+
+// GuardsConfusedDeputy reports whether a trust statement's conditions tie
+// the service to the applications of account (the application's account: a
+// 12-digit id, or the symbolic pseudo-parameter a template gives; "" when not
+// known), so that no other account's application can make the service assume
+// the role. It takes one of:
+//   - aws:SourceAccount under StringEquals (or StringLike, which is the same
+//     for a literal id) whose every value is the account;
+//   - aws:SourceArn under ArnEquals, ArnLike, StringEquals or StringLike whose
+//     every value is a kinesisanalytics application ARN of the account.
+//
+// A key under any other operator does not guard: Null only asks that the key
+// be present, ...IfExists lets a request without the key through, and
+// ForAnyValue/ForAllValues are for multi-valued keys (ForAllValues matches a
+// request without the key). A wildcard account or a value that is not an
+// application ARN ("*") does not guard either.
+func GuardsConfusedDeputy(st Statement, account string) bool {
+	for op, kv := range st.Condition {
+		for k, vals := range kv {
+			if len(vals) == 0 {
+				continue
+			}
+			var ok bool
+			switch {
+			case strings.EqualFold(k, "aws:SourceAccount"):
+				ok = strings.EqualFold(op, "StringEquals") || strings.EqualFold(op, "StringLike")
+				for _, v := range vals {
+					ok = ok && accountMatches(v, account)
+				}
+			case strings.EqualFold(k, "aws:SourceArn"):
+				ok = strings.EqualFold(op, "ArnEquals") || strings.EqualFold(op, "ArnLike") ||
+					strings.EqualFold(op, "StringEquals") || strings.EqualFold(op, "StringLike")
+				for _, v := range vals {
+					ok = ok && isApplicationARNOf(v, account)
+				}
+			}
+			if ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// accountMatches: v names the account. When the account is not a literal id
+// (a template's pseudo-parameter, or unknown), a literal 12-digit id is taken
+// as the deploying account: it cannot be checked before deployment.
+func accountMatches(v, account string) bool {
+	if v == "" || strings.ContainsAny(v, "*?") {
+		return false
+	}
+	if v == account {
+		return true
+	}
+	return isAccountID(v) && !isAccountID(account)
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isApplicationARNOf: v is arn:PARTITION:kinesisanalytics:REGION:ACCOUNT:application/NAME
+// with the account named exactly (partition, region and name may hold
+// wildcards). Parsed from the service and resource ends rather than by
+// splitting on ":", as a template's pseudo-parameters ("${AWS::Region}")
+// hold colons themselves.
+func isApplicationARNOf(v, account string) bool {
+	if !strings.HasPrefix(v, "arn:") {
+		return false
+	}
+	i := strings.Index(v, ":kinesisanalytics:")
+	if i < 0 {
+		return false
+	}
+	rest := v[i+len(":kinesisanalytics:"):]
+	j := strings.LastIndex(rest, ":application/")
+	if j < 0 || strings.ContainsAny(v[:i], "/") || len(rest[j+len(":application/"):]) == 0 ||
+		strings.Contains(rest[j+len(":application/"):], ":") {
+		return false
+	}
+	regionAccount := rest[:j]
+	if account != "" && strings.HasSuffix(regionAccount, ":"+account) {
+		return true
+	}
+	k := strings.LastIndex(regionAccount, ":")
+	return k >= 0 && accountMatches(regionAccount[k+1:], account)
+}

@@ -148,7 +148,7 @@ func checkConfusedDeputy(in Input) Result {
 			continue
 		}
 		found = true
-		if hasConditionKey(st, "aws:SourceAccount") || hasConditionKey(st, "aws:SourceArn") {
+		if model.GuardsConfusedDeputy(st, a.Account) {
 			continue
 		}
 		sourceArn := "arn:" + a.Partition + ":kinesisanalytics:" + a.Region + ":" + a.Account + ":application/*"
@@ -156,7 +156,7 @@ func checkConfusedDeputy(in Input) Result {
 			sourceArn = a.ARN
 		}
 		return Result{Status: NonCompliant,
-			Message: Clip("trust statement of role " + role.Name + " for " + ServicePrincipal + " has no aws:SourceAccount or aws:SourceArn condition: add both"),
+			Message: Clip("trust statement of role " + role.Name + " for " + ServicePrincipal + " has no aws:SourceAccount (StringEquals this account) or aws:SourceArn (ArnEquals/ArnLike this account's applications) condition: add both"),
 			Failed:  []string{"confused-deputy"},
 			Fixes: []Fix{{Condition: "confused-deputy", Target: role.Name,
 				Summary: "UpdateAssumeRolePolicy on " + role.Name + " adding aws:SourceAccount=" + a.Account + " and aws:SourceArn=" + sourceArn + " to the kinesisanalytics statement",
@@ -166,17 +166,6 @@ func checkConfusedDeputy(in Input) Result {
 		return notApplicable("role " + role.Name + " does not trust " + ServicePrincipal)
 	}
 	return pass("trust statement of role " + role.Name + " is guarded with aws:SourceAccount/aws:SourceArn")
-}
-
-func hasConditionKey(st model.Statement, key string) bool {
-	for _, kv := range st.Condition {
-		for k := range kv {
-			if strings.EqualFold(k, key) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // Managed policies that are never least privilege for an application role.
