@@ -251,7 +251,9 @@ func (e *Executor) converge(ctx context.Context, name string, budget func() bool
 		rec.redact.add(app)
 		now := e.now()
 		plan := e.plan(ctx, app, e.sel.Evaluate(app, now), rec)
-		if plan.busy != "" && attempt == 1 {
+		if plan.busy != "" {
+			// On any attempt: a re-read after a conflict may find the
+			// application busy, and its fixes are then "retried later".
 			addBusy(fmt.Errorf("%w: %s is %s", ErrBusy, name, plan.busy))
 		}
 		if plan.empty() {

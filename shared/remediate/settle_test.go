@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesisanalyticsv2"
+
 	"github.com/kdaguard/kdaguard/shared/model"
 	"github.com/kdaguard/kdaguard/shared/remediate"
 )
@@ -116,5 +119,46 @@ func TestAnotherWriterWhileSettlingIsAConflict(t *testing.T) {
 	}
 	if loads < 2 || !strings.Contains(f.logs.String(), "another writer changed the application after the update") {
 		t.Errorf("no re-read after the other writer's change (%d loads)\n%s", loads, f.logs.String())
+	}
+}
+
+// A conflict's re-read that finds the application in a transitional status
+// (here: started by someone else meanwhile) leaves the fixes "retried
+// later": Converge must return ErrBusy then too, or nothing retries.
+func TestBusyAfterAConflictIsRetried(t *testing.T) {
+	f := start(t)
+	f.app("orders", appOpts{})
+	f.env.SetTransitionDelay(time.Hour)
+	ex := f.executor(f.settings())
+	inner := f.executor(f.settings())
+	loads := 0
+	ex.Load = func(ctx context.Context, name string, needs []model.Facet) (*model.Application, error) {
+		loads++
+		if loads == 2 {
+			// Someone starts the application: STARTING for an hour.
+			if _, err := f.c.KDA.StartApplication(ctx, &kinesisanalyticsv2.StartApplicationInput{ApplicationName: aws.String(name)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, err := loadWith(ctx, inner, name, needs)
+		if loads == 1 {
+			// Another writer's change after our read: our update is stale.
+			f.env.CompetingWriter(name, 1)
+			f.describe(name)
+		}
+		return a, err
+	}
+	out, err := ex.Converge(f.ctx, "orders")
+	if !errors.Is(err, remediate.ErrBusy) {
+		t.Fatalf("err %v, want ErrBusy so that Lambda retries\n%s", err, f.logs.String())
+	}
+	if n := f.env.CountErrors("kinesisanalyticsv2", "UpdateApplication", "ConcurrentModificationException"); n != 1 {
+		t.Errorf("ConcurrentModificationException %d, want 1", n)
+	}
+	if got := outcomes(out); got["KDA.RES.1"] != remediate.Skipped {
+		t.Errorf("outcomes %v", got)
+	}
+	if c := strings.Count(err.Error(), remediate.ErrBusy.Error()); c != 1 {
+		t.Errorf("ErrBusy %d times in %q, want once", c, err)
 	}
 }
