@@ -1,12 +1,16 @@
 package rules
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/kdaguard/kdaguard/shared/model"
 )
 
 const docBase = "https://docs.aws.amazon.com/managed-flink/latest/java/"
+
+// kmsKeyID is a KMS key id, key ARN, alias name or alias ARN.
+var kmsKeyID = regexp.MustCompile(`^(alias/[A-Za-z0-9/_-]+|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/[A-Za-z0-9/_-]+|(mrk-)?[0-9a-fA-F-]{32,36})$`)
 
 // Service principals that a customer managed key for application state must allow.
 var statePrincipals = []string{"kinesisanalytics.amazonaws.com", "infrastructure.kinesisanalytics.amazonaws.com"}
@@ -47,7 +51,7 @@ func init() {
 		NIST:      []string{"SC-28"},
 		PCI:       []string{"3.5.1"},
 		Needs:     []model.Facet{model.FacetRole, model.FacetStreams},
-		Params: []Param{{Name: "streamKeyId", Type: TypeString, Default: "alias/aws/kinesis",
+		Params: []Param{{Name: "streamKeyId", Type: TypeString, Default: "alias/aws/kinesis", Pattern: kmsKeyID,
 			Description: "KMS key the fix encrypts an unencrypted stream with."}},
 		Remediation: Remediation{Kind: RemediationOptIn, Call: "kinesis:StartStreamEncryption",
 			Description: "Start server-side encryption of each unencrypted stream with the configured key (producers need kms:GenerateDataKey on it)."},

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -22,8 +23,10 @@ func init() {
 		PCI:       []string{"10.2.1"},
 		Params: []Param{
 			{Name: "logGroupName", Type: TypeString, Default: "/aws/kinesis-analytics/{application}",
+				Pattern:     regexp.MustCompile(`^([.\-_/#A-Za-z0-9]|\{application\}){1,512}$`),
 				Description: "Log group the fix creates; {application} is replaced by the application name."},
-			{Name: "logStreamName", Type: TypeString, Default: "kinesis-analytics-log-stream", Description: "Log stream the fix creates."},
+			{Name: "logStreamName", Type: TypeString, Default: "kinesis-analytics-log-stream",
+				Pattern: regexp.MustCompile(`^[^:*]{1,512}$`), Description: "Log stream the fix creates."},
 		},
 		Remediation: Remediation{Kind: RemediationAuto, Call: "kinesisanalyticsv2:AddApplicationCloudWatchLoggingOption",
 			Description: "Create the log group and stream, then add the logging option (reported instead when the role lacks logs:PutLogEvents)."},

@@ -125,7 +125,7 @@ func TestMON4Alarms(t *testing.T) {
 				a.Related.Alarms = model.Known([]model.Alarm{alarm("d", "Downtime", appName), alarm("c", "NumberOfFailedCheckpoints", appName)})
 			}},
 		{name: "required metrics parameter", want: rules.NonCompliant, failed: strs("alarms"), contains: strs("millisBehindLatest"),
-			params: map[string]string{"requiredMetrics": "downtime, millisBehindLatest,"}},
+			params: map[string]string{"requiredMetrics": "downtime, millisBehindLatest"}},
 		{name: "alarms unknown", want: rules.Unknown,
 			mutate: func(a *model.Application) {
 				a.Related.Alarms = model.Unknown[[]model.Alarm]("cloudwatch:DescribeAlarms: AccessDenied")

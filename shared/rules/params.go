@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -17,9 +19,12 @@ type ParamType string
 const (
 	TypeString ParamType = "string"
 	TypeInt    ParamType = "int"
-	TypeList   ParamType = "list"  // comma-separated
-	TypeDates  ParamType = "dates" // comma-separated NAME=YYYY-MM-DD (or NAME alone: always)
+	TypeList   ParamType = "list"  // comma-separated, no empty or duplicate item
+	TypeDates  ParamType = "dates" // comma-separated NAME=YYYY-MM-DD (NAME alone, "always", only where BareNames)
 )
+
+// dateName is what a NAME of a dates parameter may be (a runtime such as FLINK-1_20).
+var dateName = regexp.MustCompile(`^[A-Z0-9_.-]+$`)
 
 // Param is a rule parameter with its default.
 type Param struct {
@@ -29,7 +34,21 @@ type Param struct {
 	Description string
 	// Allowed, when set, lists the values (or list items) accepted.
 	Allowed []string
+	// Min and Max bound an int parameter; Max 0 means no upper bound.
+	Min, Max int
+	// Pattern, when set, is a regular expression that the value (or each list
+	// item) must match.
+	Pattern *regexp.Regexp
+	// BareNames lets a dates parameter list NAME alone (in effect always).
+	BareNames bool
 }
+
+// paramChecks holds the checks between one rule's parameters (for example a
+// fix target that must satisfy the rule's own check, so the fix cannot loop),
+// keyed by rule id; rule files add theirs from init with checkParams.
+var paramChecks = map[string]func(Params) error{}
+
+func checkParams(ruleID string, f func(Params) error) { paramChecks[ruleID] = f }
 
 // Params are a rule's parameter values: overrides over defaults, validated
 // when built, so checks read them without error handling.
@@ -58,6 +77,11 @@ func NewParams(r *Rule, overrides map[string]string) (Params, error) {
 		}
 		p.values[name] = v
 	}
+	if check := paramChecks[r.ID]; check != nil {
+		if err := check(p); err != nil {
+			return Params{}, fmt.Errorf("%s: %w", r.ID, err)
+		}
+	}
 	return p, nil
 }
 
@@ -83,48 +107,69 @@ func (r *Rule) paramNames() string {
 }
 
 func (p *Param) validate(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return fmt.Errorf("is empty: leave the parameter out to use its default %q", p.Default)
+	}
 	switch p.Type {
 	case TypeInt:
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 0 {
 			return fmt.Errorf("%q is not a whole number >= 0", v)
 		}
+		if n < p.Min || p.Max > 0 && n > p.Max {
+			if p.Max > 0 {
+				return fmt.Errorf("%d is not between %d and %d", n, p.Min, p.Max)
+			}
+			return fmt.Errorf("%d is below the minimum %d", n, p.Min)
+		}
 		if len(p.Allowed) > 0 && !slices.Contains(p.Allowed, strconv.Itoa(n)) {
 			return fmt.Errorf("%q is not one of %s", v, strings.Join(p.Allowed, ", "))
 		}
-	case TypeDates:
+	case TypeString:
+		return p.validateItem(strings.TrimSpace(v))
+	case TypeList, TypeDates:
+		seen := make(map[string]bool)
 		for item := range strings.SplitSeq(v, ",") {
 			item = strings.TrimSpace(item)
 			if item == "" {
-				continue
+				return fmt.Errorf("%q has an empty item", v)
 			}
-			if _, d, ok := strings.Cut(item, "="); ok {
-				if _, err := time.Parse(time.DateOnly, strings.TrimSpace(d)); err != nil {
-					return fmt.Errorf("%q: date must be YYYY-MM-DD", item)
+			key := item
+			if p.Type == TypeDates {
+				name, d, dated := strings.Cut(item, "=")
+				key = strings.TrimSpace(name)
+				if !dateName.MatchString(key) {
+					return fmt.Errorf("%q: want NAME=YYYY-MM-DD with NAME of A-Z, 0-9, '_', '.', '-' (e.g. FLINK-1_20=2030-01-31)", item)
 				}
+				if dated {
+					if _, err := time.Parse(time.DateOnly, strings.TrimSpace(d)); err != nil {
+						return fmt.Errorf("%q: date must be YYYY-MM-DD", item)
+					}
+				} else if !p.BareNames {
+					return fmt.Errorf("%q has no date: want NAME=YYYY-MM-DD", item)
+				}
+			} else if err := p.validateItem(item); err != nil {
+				return err
 			}
-		}
-	case TypeList, TypeString:
-		if len(p.Allowed) == 0 {
-			return nil
-		}
-		items := []string{v}
-		if p.Type == TypeList {
-			items = strings.Split(v, ",")
-		}
-		for _, it := range items {
-			it = strings.TrimSpace(it)
-			if it == "" {
-				continue
+			k := strings.ToUpper(key)
+			if seen[k] {
+				return fmt.Errorf("%q is listed twice", key)
 			}
-			ok := false
-			for _, a := range p.Allowed {
-				ok = ok || strings.EqualFold(a, it)
-			}
-			if !ok {
-				return fmt.Errorf("%q is not one of %s", it, strings.Join(p.Allowed, ", "))
-			}
+			seen[k] = true
 		}
+	default:
+		return errors.New("parameter of unknown type " + string(p.Type))
+	}
+	return nil
+}
+
+// validateItem checks one value (or list item) against Allowed and Pattern.
+func (p *Param) validateItem(it string) error {
+	if len(p.Allowed) > 0 && !slices.ContainsFunc(p.Allowed, func(a string) bool { return strings.EqualFold(a, it) }) {
+		return fmt.Errorf("%q is not one of %s", it, strings.Join(p.Allowed, ", "))
+	}
+	if p.Pattern != nil && !p.Pattern.MatchString(it) {
+		return fmt.Errorf("%q does not match %s", it, p.Pattern)
 	}
 	return nil
 }

@@ -25,6 +25,39 @@ func TestParamErrors(t *testing.T) {
 		{"KDA.RES.4", map[string]string{"upgradeRecommended": "FLINK-1_13,FLINK-1_15=soon"}, strs("KDA.RES.4", "upgradeRecommended", "FLINK-1_15=soon")},
 		{"KDA.MON.2", map[string]string{"allowedLogLevels": "INFO,TRACE"}, strs("KDA.MON.2", "allowedLogLevels", `"TRACE"`, "DEBUG, INFO, WARN, ERROR")},
 		{"KDA.MON.2", map[string]string{"targetLogLevel": "INFO,WARN"}, strs("KDA.MON.2", "targetLogLevel", `"INFO,WARN"`)},
+		// A blank override is an error, never "no value" (it made FLINK-1_6 COMPLIANT,
+		// MON.4 COMPLIANT with no alarm, and planned calls with empty arguments).
+		{"KDA.RES.4", map[string]string{"endOfSupport": ""}, strs("KDA.RES.4", "endOfSupport", "empty")},
+		{"KDA.RES.4", map[string]string{"upgradeRecommended": " "}, strs("KDA.RES.4", "upgradeRecommended", "empty")},
+		{"KDA.MON.4", map[string]string{"requiredMetrics": ""}, strs("KDA.MON.4", "requiredMetrics", "empty")},
+		{"KDA.DP.3", map[string]string{"streamKeyId": ""}, strs("KDA.DP.3", "streamKeyId", "empty")},
+		{"KDA.MON.1", map[string]string{"logGroupName": ""}, strs("KDA.MON.1", "logGroupName", "empty")},
+		{"KDA.MON.1", map[string]string{"logStreamName": "  "}, strs("KDA.MON.1", "logStreamName", "empty")},
+		{"KDA.MON.2", map[string]string{"allowedLogLevels": ""}, strs("KDA.MON.2", "allowedLogLevels", "empty")},
+		{"KDA.MON.2", map[string]string{"targetLogLevel": ""}, strs("KDA.MON.2", "targetLogLevel", "empty")},
+		// Empty and duplicate list items.
+		{"KDA.MON.4", map[string]string{"requiredMetrics": "downtime,,numberOfFailedCheckpoints"}, strs("KDA.MON.4", "requiredMetrics", "empty item")},
+		{"KDA.MON.4", map[string]string{"requiredMetrics": ","}, strs("KDA.MON.4", "requiredMetrics", "empty item")},
+		{"KDA.MON.2", map[string]string{"allowedLogLevels": "INFO,WARN,"}, strs("KDA.MON.2", "allowedLogLevels", "empty item")},
+		{"KDA.MON.2", map[string]string{"allowedLogLevels": "INFO,info"}, strs("KDA.MON.2", "allowedLogLevels", "twice")},
+		{"KDA.MON.4", map[string]string{"requiredMetrics": "downtime,Downtime"}, strs("KDA.MON.4", "requiredMetrics", "twice")},
+		{"KDA.RES.4", map[string]string{"endOfSupport": "FLINK-1_6=2025-02-05,FLINK-1_6=2026-01-01"}, strs("KDA.RES.4", "endOfSupport", "FLINK-1_6", "twice")},
+		// Every dated item is NAME=YYYY-MM-DD: a colon is no separator.
+		{"KDA.RES.4", map[string]string{"endOfSupport": "FLINK-1_6:2025-02-05"}, strs("KDA.RES.4", "endOfSupport", "FLINK-1_6:2025-02-05", "NAME=YYYY-MM-DD")},
+		{"KDA.RES.4", map[string]string{"upgradeRecommended": "FLINK-1_13:2025-02-05"}, strs("KDA.RES.4", "upgradeRecommended", "NAME=YYYY-MM-DD")},
+		{"KDA.RES.4", map[string]string{"endOfSupport": "FLINK-1_6"}, strs("KDA.RES.4", "endOfSupport", `"FLINK-1_6" has no date`)},
+		{"KDA.RES.4", map[string]string{"endOfSupport": "=2025-02-05"}, strs("KDA.RES.4", "endOfSupport", "NAME=YYYY-MM-DD")},
+		{"KDA.RES.4", map[string]string{"endOfSupport": "FLINK 1.6=2025-02-05"}, strs("KDA.RES.4", "endOfSupport", "NAME=YYYY-MM-DD")},
+		{"KDA.RES.4", map[string]string{"endOfSupport": "FLINK-1_6="}, strs("KDA.RES.4", "endOfSupport", "YYYY-MM-DD")},
+		// Ranges: the per-application snapshot quota is 1,000; a zero age would take a snapshot on every run.
+		{"KDA.RES.5", map[string]string{"maxSnapshots": "0"}, strs("KDA.RES.5", "maxSnapshots", "between 1 and 1000")},
+		{"KDA.RES.5", map[string]string{"maxSnapshots": "1001"}, strs("KDA.RES.5", "maxSnapshots", "between 1 and 1000")},
+		{"KDA.RES.5", map[string]string{"maxSnapshotAgeHours": "0"}, strs("KDA.RES.5", "maxSnapshotAgeHours", "between 1 and")},
+		{"KDA.RES.5", map[string]string{"maxSnapshotAgeHours": "9999999999"}, strs("KDA.RES.5", "maxSnapshotAgeHours", "between 1 and")},
+		// Names the fixes pass to the APIs.
+		{"KDA.MON.1", map[string]string{"logGroupName": "/aws/kinesis analytics/{application}"}, strs("KDA.MON.1", "logGroupName", "does not match")},
+		{"KDA.MON.1", map[string]string{"logStreamName": "a:b"}, strs("KDA.MON.1", "logStreamName", "does not match")},
+		{"KDA.DP.3", map[string]string{"streamKeyId": "my key"}, strs("KDA.DP.3", "streamKeyId", "does not match")},
 	}
 	for _, tc := range cases {
 		r := rule(t, tc.rule)
@@ -53,16 +86,38 @@ func TestParamValidValues(t *testing.T) {
 		overrides map[string]string
 	}{
 		{"KDA.MON.2", map[string]string{"ruleId": "KDA.MON.2", "allowedLogLevels": "INFO,WARN"}},
-		{"KDA.MON.2", map[string]string{"allowedLogLevels": " info , warn ,", "targetLogLevel": "warn"}},
-		{"KDA.RES.5", map[string]string{"maxSnapshotAgeHours": " 48 ", "maxSnapshots": "0"}},
-		{"KDA.RES.4", map[string]string{"endOfSupport": "", "upgradeRecommended": "FLINK-1_13, FLINK-1_15=2026-01-01,"}},
+		{"KDA.MON.2", map[string]string{"allowedLogLevels": " info , warn ", "targetLogLevel": "warn"}},
+		{"KDA.RES.5", map[string]string{"maxSnapshotAgeHours": " 48 ", "maxSnapshots": "1"}},
+		{"KDA.RES.5", map[string]string{"maxSnapshotAgeHours": "8760", "maxSnapshots": "1000"}},
+		{"KDA.RES.4", map[string]string{"endOfSupport": " FLINK-1_18 = 2027-03-01 ", "upgradeRecommended": "FLINK-1_13, FLINK-1_15=2026-01-01"}},
 		{"KDA.DP.3", map[string]string{"streamKeyId": "alias/orders-streams"}},
+		{"KDA.DP.3", map[string]string{"streamKeyId": "arn:aws:kms:eu-west-1:123456789012:key/5678efgh-56ef-78gh-90ij-5678901234ef"}},
+		{"KDA.DP.3", map[string]string{"streamKeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}},
+		{"KDA.MON.1", map[string]string{"logGroupName": "/flink/{application}/app_logs#1", "logStreamName": "app stream"}},
+		{"KDA.MON.4", map[string]string{"requiredMetrics": "downtime"}},
 		{"KDA.DP.5", map[string]string{"ruleId": "KDA.DP.5"}},
 		{"KDA.DP.5", nil},
 	}
 	for _, tc := range cases {
 		if _, err := rules.NewParams(rule(t, tc.rule), tc.overrides); err != nil {
 			t.Errorf("%s %v: %v", tc.rule, tc.overrides, err)
+		}
+	}
+}
+
+// TestParamDefaultsValid: every default passes the validation an override
+// gets, so the documented defaults are valid input.
+func TestParamDefaultsValid(t *testing.T) {
+	for _, r := range rules.All() {
+		all := map[string]string{}
+		for _, p := range r.Params {
+			if _, err := rules.NewParams(r, map[string]string{p.Name: p.Default}); err != nil {
+				t.Errorf("%s default %s=%q: %v", r.ID, p.Name, p.Default, err)
+			}
+			all[p.Name] = p.Default
+		}
+		if _, err := rules.NewParams(r, all); err != nil {
+			t.Errorf("%s all defaults: %v", r.ID, err)
 		}
 	}
 }

@@ -55,9 +55,10 @@ func init() {
 		PCI:       []string{"6.3.3"},
 		Params: []Param{
 			{Name: "endOfSupport", Type: TypeDates, Default: "FLINK-1_6=2025-02-05,FLINK-1_8=2025-02-05,FLINK-1_11=2025-02-05,SQL-1_0=2026-01-27",
-				Description: "RUNTIME=DATE from which the runtime can no longer run (CRITICAL)."},
+				Description: "RUNTIME=YYYY-MM-DD items from which the runtime can no longer run (CRITICAL)."},
 			{Name: "upgradeRecommended", Type: TypeDates, Default: "FLINK-1_6=2024-11-05,FLINK-1_8=2024-11-05,FLINK-1_11=2024-11-05,SQL-1_0=2025-10-15,FLINK-1_13,FLINK-1_15,ZEPPELIN-FLINK-1_0,ZEPPELIN-FLINK-2_0,ZEPPELIN-FLINK-3_0",
-				Description: "RUNTIME=DATE (or RUNTIME alone: now) from which an upgrade is recommended (MEDIUM)."},
+				BareNames:   true,
+				Description: "RUNTIME=YYYY-MM-DD items (or RUNTIME alone: now) from which an upgrade is recommended (MEDIUM)."},
 		},
 		Check: checkRuntime,
 	})
@@ -71,8 +72,10 @@ func init() {
 		NIST:      []string{"CP-9"},
 		Needs:     []model.Facet{model.FacetSnapshots},
 		Params: []Param{
-			{Name: "maxSnapshotAgeHours", Type: TypeInt, Default: "24", Description: "Age of the newest READY snapshot above which the application is non-compliant."},
-			{Name: "maxSnapshots", Type: TypeInt, Default: "900", Description: "Snapshot count at or above which the application is non-compliant (the quota is 1,000)."},
+			{Name: "maxSnapshotAgeHours", Type: TypeInt, Default: "24", Min: 1, Max: 8760,
+				Description: "Age of the newest READY snapshot above which the application is non-compliant (1 to 8760)."},
+			{Name: "maxSnapshots", Type: TypeInt, Default: "900", Min: 1, Max: 1000,
+				Description: "Snapshot count at or above which the application is non-compliant (1 to 1000: the quota is 1,000)."},
 		},
 		Remediation: Remediation{Kind: RemediationOptIn, Call: "kinesisanalyticsv2:CreateApplicationSnapshot",
 			Description: "Take a snapshot named kdaguard-<time>; the count is reported only (deleting snapshots is the owner's decision)."},

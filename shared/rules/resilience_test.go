@@ -110,7 +110,7 @@ func TestRES4Runtime(t *testing.T) {
 			failed: strs("upgrade-recommended"), mutate: runtime("FLINK-1_11"), at: day("2025-06-01"),
 			params: map[string]string{"endOfSupport": "FLINK-1_18=2027-03-01"}},
 		{name: "runtime id case-insensitive, spaces in the table", want: rules.NonCompliant, severity: rules.Critical,
-			failed: strs("end-of-support"), mutate: runtime("flink-1_19"), params: map[string]string{"endOfSupport": " FLINK-1_19 = 2025-01-01 , "}},
+			failed: strs("end-of-support"), mutate: runtime("flink-1_19"), params: map[string]string{"endOfSupport": " FLINK-1_19 = 2025-01-01 "}},
 		{name: "runtime unknown", want: rules.Unknown,
 			mutate: func(a *model.Application) {
 				a.Runtime = model.Unknown[string]("template: RuntimeEnvironment is a parameter")
