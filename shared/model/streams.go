@@ -18,7 +18,8 @@ var kinesisDataActions = []string{
 // application's inputs and outputs; for Flink, the stream ARNs in the
 // execution role's Kinesis permissions and runtime property values naming a
 // stream. complete is false (with the reason) when the role could not be read
-// or grants access to streams it does not name (a wildcard).
+// or grants access to streams it does not name (a wildcard, or NotResource,
+// which means every resource but the listed ones).
 func (a *Application) KinesisStreams() (arns []string, complete bool, reason string) {
 	add := func(arn string) {
 		if !slices.Contains(arns, arn) {
@@ -86,6 +87,11 @@ func (a *Application) KinesisStreams() (arns []string, complete bool, reason str
 		}
 		for _, st := range doc.Statement {
 			if !allowsAny(st, kinesisDataActions) {
+				continue
+			}
+			if len(st.NotResource) > 0 {
+				// Every resource but the listed ones: (almost) every stream.
+				complete, reason = false, "the role grants Kinesis access with NotResource (every stream but "+strings.Join(st.NotResource, ", ")+")"
 				continue
 			}
 			for _, r := range st.Resource {

@@ -191,16 +191,19 @@ func checkLeastPrivilege(in Input) Result {
 				v.fail("wildcard-action", where+" allows NotAction (every other action)")
 				continue
 			}
-			allResources := false
+			// NotResource grants every resource but the listed ones.
+			allResources, onWhat := len(st.NotResource) > 0, " on every resource but its NotResource"
 			for _, r := range st.Resource {
-				allResources = allResources || r == "*"
+				if r == "*" {
+					allResources, onWhat = true, " on every resource"
+				}
 			}
 			for _, act := range st.Action {
 				switch {
 				case act == "*" || act == "*:*":
 					v.fail("wildcard-action", where+" allows every action (*)")
 				case allResources && strings.HasSuffix(act, ":*"):
-					v.fail("service-wildcard", where+" allows "+act+" on every resource")
+					v.fail("service-wildcard", where+" allows "+act+onWhat)
 				}
 			}
 		}

@@ -105,3 +105,29 @@ func TestReviewIAM2FixOutputPasses(t *testing.T) {
 		}
 	}
 }
+
+// NotResource in an Allow statement means every resource but the listed ones.
+func TestReviewIAM3NotResource(t *testing.T) {
+	runTable(t, "KDA.IAM.3", []ruleCase{
+		{name: "service:* with NotResource", want: rules.NonCompliant, failed: strs("service-wildcard"), contains: strs("kinesis:*", "NotResource"),
+			mutate: withPolicies(inline(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kinesis:*","NotResource":"arn:aws:kinesis:eu-west-1:123456789012:stream/audit"}]}`), nil)},
+		{name: "* with NotResource", want: rules.NonCompliant, failed: strs("wildcard-action"),
+			mutate: withPolicies(inline(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","NotResource":"arn:aws:iam::123456789012:role/*"}]}`), nil)},
+		{name: "NotAction with NotResource", want: rules.NonCompliant, failed: strs("wildcard-action"),
+			mutate: withPolicies(inline(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"iam:*","NotResource":"arn:aws:iam::123456789012:role/*"}]}`), nil)},
+		{name: "Deny with NotResource is no grant", want: rules.Compliant,
+			mutate: withPolicies(inline(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"kinesis:*","NotResource":"arn:aws:kinesis:eu-west-1:123456789012:stream/orders"},{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::orders-enricher-code-123456789012/*"}]}`), nil)},
+	})
+}
+
+// DP.3: a role that reaches streams through NotResource leaves the stream set
+// unknown: never NOT_APPLICABLE or COMPLIANT.
+func TestReviewDP3NotResourceUnknown(t *testing.T) {
+	runTable(t, "KDA.DP.3", []ruleCase{
+		{name: "only a NotResource grant", want: rules.Unknown, contains: strs("NotResource"),
+			mutate: func(a *model.Application) {
+				a.Properties = model.Known([]model.PropertyGroup{})
+				withPolicies(inline(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kinesis:GetRecords","kinesis:GetShardIterator"],"NotResource":"arn:aws:kinesis:eu-west-1:123456789012:stream/audit"}]}`), []model.NamedPolicy{})(a)
+			}},
+	})
+}
