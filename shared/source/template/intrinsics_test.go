@@ -114,6 +114,17 @@ func TestResourceConditions(t *testing.T) {
 	unknownWith(t, "role users", apps[0].Related.RoleUsers, "other applications may use it")
 }
 
+// A byte order mark before JSON is skipped, lines still count from the file's start.
+func TestJSONWithBOM(t *testing.T) {
+	apps, err := Parse("bom.json", []byte("\ufeff{\n\"Resources\": {\n\"A\": {\"Type\": \"AWS::KinesisAnalyticsV2::Application\"}}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(apps) != 1 || apps[0].Origin.Line != 3 {
+		t.Errorf("got %d applications, want 1 at line 3", len(apps))
+	}
+}
+
 func TestJSONAndYAMLAgree(t *testing.T) {
 	y := parseFile(t, "compliant.yaml")[0]
 	// The same application written in JSON with long-form intrinsics.
@@ -146,6 +157,12 @@ func TestParseErrors(t *testing.T) {
 		{"properties not a map", "Resources:\n  A:\n    Type: AWS::KinesisAnalyticsV2::Application\n    Properties: [1]\n", "line 4"},
 		{"unknown tag", "Resources:\n  A:\n    Type: !Bogus x\n", "unknown tag !Bogus"},
 		{"alias bomb", aliasBomb(), "too large"},
+		// A document that starts with "{" is JSON: its syntax errors are
+		// JSON's, not YAML's, and it is not read as a YAML flow mapping.
+		{"json trailing comma", "{\n \"Resources\": {\n  \"A\": {\"Type\": \"x\",}\n }\n}\n", "line 3: invalid JSON"},
+		{"json trailing data", "{\"Resources\": {\"A\": {\"Type\": \"x\"}}}\n trailing\n", "line 2: invalid JSON"},
+		{"json second document", "{\"Resources\": {}}\n{\"Resources\": {}}\n", "line 2: invalid JSON: invalid character '{' after top-level value"},
+		{"json with a BOM", "\ufeff{\n\"Resources\": [}", "line 2: invalid JSON"},
 		{"json duplicate key", "{\"Resources\": {\"A\": {\"Type\": \"x\",\n  \"Type\": \"y\"}}}", `line 2: duplicate key "Type"`},
 		{"yaml duplicate key", "Resources:\n  A:\n    Type: x\n    Properties: {SnapshotsEnabled: true, SnapshotsEnabled: false}\n", `line 4: duplicate key "SnapshotsEnabled"`},
 		{"yaml duplicate resource", "Resources:\n  A: {Type: x}\n  A: {Type: y}\n", `line 3: duplicate key "A"`},

@@ -100,8 +100,10 @@ var errTooLarge = errors.New("template too large or too deeply nested (YAML alia
 // decode reads JSON or YAML into a node tree.
 func decode(data []byte) (*node, error) {
 	trim := bytes.TrimLeft(data, " \t\r\n\ufeff")
-	if len(trim) > 0 && trim[0] == '{' && json.Valid(data) {
-		return decodeJSON(data)
+	if len(trim) > 0 && trim[0] == '{' {
+		// JSON, valid or not: its errors are JSON's (a template is not a
+		// YAML flow mapping).
+		return decodeJSON(bytes.TrimPrefix(data, []byte("\ufeff")))
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -295,17 +297,26 @@ func decodeJSON(data []byte) (*node, error) {
 		return nil, fmt.Errorf("unexpected JSON token %v", tok)
 	}
 	n, err := read(0)
-	if err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, fmt.Errorf("line %d: %v", lineAt(se.Offset), err)
+	if err == nil {
+		// Nothing but white space may follow the document.
+		if _, err = d.Token(); errors.Is(err, io.EOF) {
+			return n, nil
 		}
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("unexpected end of JSON")
-		}
-		return nil, err
 	}
-	return n, nil
+	var se *json.SyntaxError
+	if err == nil || errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		// The decoder's offsets may be relative to the token it was
+		// reading: a scan of the whole document tells the line.
+		var raw json.RawMessage
+		if errors.As(json.Unmarshal(data, &raw), &se) {
+			return nil, fmt.Errorf("line %d: invalid JSON: %v", lineAt(se.Offset), se)
+		}
+		if err == nil {
+			return nil, fmt.Errorf("line %d: invalid JSON: data after the JSON document", lineAt(d.InputOffset()))
+		}
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	return nil, err
 }
 
 // toJSON converts a resolved node to a value encoding/json can marshal.
