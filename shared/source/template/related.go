@@ -25,7 +25,14 @@ func (t *tmpl) logging(a *model.Application, app *resource) model.Fact[[]model.L
 		if r.undecided != "" {
 			return model.Unknown[[]model.LoggingOption](r.undecided)
 		}
-		o := model.LoggingOption{LogStreamARN: t.text(r.props.path("CloudWatchLoggingOption", "LogStreamARN"))}
+		lo := t.resolve(r.props.get("CloudWatchLoggingOption"))
+		if lo != nil && lo.k == kUnres {
+			return model.Unknown[[]model.LoggingOption](why("logging option "+r.id, lo))
+		}
+		o := model.LoggingOption{LogStreamARN: t.text(lo.get("LogStreamARN"))}
+		if o.LogStreamARN == "" {
+			return model.Unknown[[]model.LoggingOption]("logging option " + r.id + " has no CloudWatchLoggingOption LogStreamARN")
+		}
 		if strings.HasPrefix(o.LogStreamARN, model.UnresolvedPrefix) {
 			o.LogGroup = o.LogStreamARN
 		} else {
@@ -593,7 +600,7 @@ func (t *tmpl) stream(r *resource) model.Fact[model.Stream] {
 		return model.Unknown[model.Stream](why("stream "+r.id, a))
 	}
 	s := model.Stream{ARN: a.s, Name: model.StreamName(a.s), EncryptionType: "NONE"}
-	if enc := r.props.get("StreamEncryption"); enc != nil {
+	if enc := t.resolve(r.props.get("StreamEncryption")); enc != nil {
 		et, u := t.str(enc.get("EncryptionType"))
 		if u != nil {
 			return model.Unknown[model.Stream](why("StreamEncryption of "+r.id, u))

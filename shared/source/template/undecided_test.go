@@ -125,3 +125,32 @@ Resources:
 		t.Errorf("runtime %q", rt)
 	}
 }
+
+// The same holds for the blocks of related resources: a logging option or a
+// stream encryption behind an undecidable Fn::If is unknown, not absent.
+func TestUnresolvedIfRelatedBlocks(t *testing.T) {
+	a := parseFile(t, "unresolved-if-related.yaml")[0]
+	unknownWith(t, "Logging", a.Logging, "condition IsProd cannot be decided")
+	arn := "arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/s"
+	if s, ok := a.Related.Streams[arn]; ok && s.Known() {
+		t.Errorf("stream encryption behind Fn::If read as %+v", s.Value())
+	}
+}
+
+// A logging option without its log stream is not logging.
+func TestLoggingOptionWithoutStream(t *testing.T) {
+	apps, err := Parse("log.yaml", []byte(`Resources:
+  Log:
+    Type: AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption
+    Properties:
+      ApplicationName: !Ref App
+      CloudWatchLoggingOption: {}
+  App:
+    Type: AWS::KinesisAnalyticsV2::Application
+    Properties: {RuntimeEnvironment: FLINK-1_20}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknownWith(t, "Logging", apps[0].Logging, "has no CloudWatchLoggingOption LogStreamARN")
+}
