@@ -74,10 +74,61 @@ type recorder struct {
 	redact  redactor
 	actions []Action
 	failed  []error // errors found while planning
+
+	// While staging, records and planning errors are held back: a round
+	// that ends in a conflict is planned again, and only the final round's
+	// plan is recorded (commit), each record once.
+	staging      bool
+	staged       []Action
+	stagedFailed []error
+}
+
+// stage holds back the records that follow until commit or discard.
+func (r *recorder) stage() {
+	r.staging, r.staged, r.stagedFailed = true, nil, nil
+}
+
+// hold stops holding back new records; those held so far wait for commit
+// or discard.
+func (r *recorder) hold() { r.staging = false }
+
+// commit records (and logs) what was held back.
+func (r *recorder) commit() {
+	staged, failed := r.staged, r.stagedFailed
+	r.staging, r.staged, r.stagedFailed = false, nil, nil
+	for _, a := range staged {
+		a.id = len(r.actions)
+		r.actions = append(r.actions, a)
+		r.log(a)
+	}
+	r.failed = append(r.failed, failed...)
+}
+
+// discard forgets what was held back: the round is planned again.
+func (r *recorder) discard() {
+	r.staging, r.staged, r.stagedFailed = false, nil, nil
+}
+
+// fail notes an error found while planning.
+func (r *recorder) fail(err error) {
+	if r.staging {
+		r.stagedFailed = append(r.stagedFailed, err)
+		return
+	}
+	r.failed = append(r.failed, err)
+}
+
+// notice records a fix that could not run safely: notified like a failure.
+func (r *recorder) notice(p pending, outcome, reason string) Action {
+	return r.record(p, outcome, reason, nil, true)
 }
 
 // action records (and logs) an action.
 func (r *recorder) action(p pending, outcome, reason string, after any) Action {
+	return r.record(p, outcome, reason, after, false)
+}
+
+func (r *recorder) record(p pending, outcome, reason string, after any, notify bool) Action {
 	a := Action{Time: r.e.now().UTC(), Rule: p.fix.Rule, Condition: p.fix.Condition, Call: p.fix.Call, Target: p.fix.Target,
 		Summary: p.fix.Summary, Outcome: outcome, Reason: reason}
 	if r.app != nil {
@@ -96,6 +147,12 @@ func (r *recorder) action(p pending, outcome, reason string, after any) Action {
 		a.After = r.redact.json(map[string]string{"change": p.fix.Summary})
 	}
 	a.Summary, a.Reason = r.redact.text(a.Summary), r.redact.text(a.Reason)
+	a.notify = notify
+	if r.staging {
+		a.id = -1
+		r.staged = append(r.staged, a)
+		return a
+	}
 	a.id = len(r.actions)
 	r.actions = append(r.actions, a)
 	r.log(a)

@@ -250,19 +250,30 @@ func (e *Executor) converge(ctx context.Context, name string, budget func() bool
 		rec.app = app
 		rec.redact.add(app)
 		now := e.now()
+		// The plan's own records are held back: a round that ends in a
+		// conflict is planned again, and only the final round's plan is
+		// recorded, each record once.
+		rec.stage()
 		plan := e.plan(ctx, app, e.sel.Evaluate(app, now), rec)
-		if plan.busy != "" {
-			// On any attempt: a re-read after a conflict may find the
-			// application busy, and its fixes are then "retried later".
-			addBusy(fmt.Errorf("%w: %s is %s", ErrBusy, name, plan.busy))
+		rec.hold() // the writes' own records are made as they happen
+		final := func() {
+			rec.commit()
+			e.describe(ctx, app, plan, rec)
+			if plan.busy != "" {
+				// On any attempt: a re-read after a conflict may find the
+				// application busy, and its fixes are then "retried later".
+				addBusy(fmt.Errorf("%w: %s is %s", ErrBusy, name, plan.busy))
+			}
 		}
 		if plan.empty() {
+			final()
 			break
 		}
 		if !budgetAsked {
 			budgetAsked, allowed = true, budget()
 		}
 		if !allowed {
+			final()
 			for _, p := range plan.writes() {
 				rec.action(p, Planned, "blast radius: at most "+fmt.Sprint(e.Settings.MaxChanges)+" applications are changed per run; this one is reported only", nil)
 			}
@@ -276,15 +287,18 @@ func (e *Executor) converge(ctx context.Context, name string, budget func() bool
 			out.Changed = true
 		}
 		if conflict == nil {
+			final()
 			break
 		}
 		if attempt >= MaxAttempts {
+			final()
 			for _, p := range conflict {
 				rec.action(p, Failed, fmt.Sprintf("ConcurrentModificationException on %d attempts: another writer keeps changing the application; nothing of theirs was overwritten", MaxAttempts), nil)
 			}
 			failures = append(failures, fmt.Errorf("%s: concurrent modification after %d attempts", name, MaxAttempts))
 			break
 		}
+		rec.discard()
 		e.logger().InfoContext(ctx, "concurrent modification: re-reading", "application", name, "attempt", attempt)
 	}
 	if len(applied) > 0 {

@@ -31,6 +31,9 @@ type plan struct {
 	logging *pending // MON.1, after the update with the new token
 	others  []pending
 	busy    string // transitional status that blocks the application's own calls
+	// planned and deferred are recorded with their exact calls by
+	// describe, for the final round only.
+	planned, deferred []pending
 }
 
 func (p *plan) writes() []pending {
@@ -109,17 +112,7 @@ func (e *Executor) plan(ctx context.Context, app *model.Application, findings []
 			}
 		}
 	}
-	// Exact calls for what is planned or deferred: the merged update of
-	// their UpdateApplication fixes, and each other call on its own.
-	e.describePlanned(ctx, app, planned, rec, Planned, func(pd pending) string {
-		if pd.fix.Kind == rules.RemediationOptIn {
-			return "opt-in remediation: applied only when the rule's own mode is remediate (KDAGUARD_RULE_MODES=" + pd.fix.Rule + "=remediate)"
-		}
-		return "mode " + string(e.Settings.ModeFor(pd.fix.Rule)) + ": the call is computed and not made"
-	})
-	e.describePlanned(ctx, app, deferred, rec, Deferred, func(pending) string {
-		return "the application is RUNNING and would restart; restart policy is defer (KDAGUARD_RESTART_POLICY=allow to apply)"
-	})
+	p.planned, p.deferred = planned, deferred
 	// The inputs of the writes.
 	if len(p.update) > 0 {
 		in := updateInput(app, p.merged)
@@ -130,8 +123,7 @@ func (e *Executor) plan(ctx context.Context, app *model.Application, findings []
 	if p.logging != nil {
 		in, problem := e.loggingInput(app, p.logging.fix, len(p.update) > 0)
 		if problem != "" {
-			a := rec.action(*p.logging, Skipped, problem+": reported instead of half-fixing", nil)
-			rec.actions[a.id].notify = true
+			rec.notice(*p.logging, Skipped, problem+": reported instead of half-fixing")
 			p.logging = nil
 		} else {
 			p.logging.input = in
@@ -142,7 +134,7 @@ func (e *Executor) plan(ctx context.Context, app *model.Application, findings []
 		in, err := e.otherInput(ctx, app, o.fix)
 		if err != nil {
 			rec.action(o, Failed, "cannot compute the call: "+err.Error(), nil)
-			rec.failed = append(rec.failed, fmt.Errorf("%s %s: %w", app.Name, o.fix.Rule, err))
+			rec.fail(fmt.Errorf("%s %s: %w", app.Name, o.fix.Rule, err))
 			continue
 		}
 		o.input = in
@@ -150,6 +142,22 @@ func (e *Executor) plan(ctx context.Context, app *model.Application, findings []
 	}
 	p.others = kept
 	return p
+}
+
+// describe records what the plan only reports: the exact calls for what is
+// planned or deferred (the merged update of their UpdateApplication fixes,
+// and each other call on its own). It runs for the final round only: the
+// calls may need reads of their own (IAM.2 reads the trust policy).
+func (e *Executor) describe(ctx context.Context, app *model.Application, p *plan, rec *recorder) {
+	e.describePlanned(ctx, app, p.planned, rec, Planned, func(pd pending) string {
+		if pd.fix.Kind == rules.RemediationOptIn {
+			return "opt-in remediation: applied only when the rule's own mode is remediate (KDAGUARD_RULE_MODES=" + pd.fix.Rule + "=remediate)"
+		}
+		return "mode " + string(e.Settings.ModeFor(pd.fix.Rule)) + ": the call is computed and not made"
+	})
+	e.describePlanned(ctx, app, p.deferred, rec, Deferred, func(pending) string {
+		return "the application is RUNNING and would restart; restart policy is defer (KDAGUARD_RESTART_POLICY=allow to apply)"
+	})
 }
 
 // describePlanned computes each fix's exact call and records it.
