@@ -45,7 +45,7 @@ func (a *Application) KinesisStreams() (arns []string, complete bool, reason str
 			// Sorted keys: the same input gives the same report on every run.
 			for _, k := range slices.Sorted(maps.Keys(g.Properties)) {
 				v := g.Properties[k]
-				if looksSecret(k) {
+				if SecretKind(k, v) != "" {
 					continue // never let a credential become a "stream name" in a report
 				}
 				if arn, exact := streamOf(v); arn != "" && exact {
@@ -128,15 +128,6 @@ func streamOf(r string) (arn string, exact bool) {
 	name, _, _ := strings.Cut(r[i:], "/")
 	arn = r[:i] + name
 	return arn, name != "" && !strings.ContainsAny(arn, "*?")
-}
-
-func looksSecret(key string) bool {
-	for _, w := range []string{"password", "secret", "token", "credential"} {
-		if containsFold(key, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // IsStreamARN reports whether s is a Kinesis data stream ARN.

@@ -3,6 +3,7 @@ package rules_test
 import (
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/kdaguard/kdaguard/shared/model"
@@ -130,4 +131,28 @@ func TestReviewDP3NotResourceUnknown(t *testing.T) {
 				withPolicies(inline(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kinesis:GetRecords","kinesis:GetShardIterator"],"NotResource":"arn:aws:kinesis:eu-west-1:123456789012:stream/audit"}]}`), []model.NamedPolicy{})(a)
 			}},
 	})
+}
+
+// KDA.DP.3 names streams in its message (and so in AWS Config annotations):
+// a credential-looking runtime property never becomes one.
+func TestReviewDP3NoCredentialAsStream(t *testing.T) {
+	const sup = "Sup3rS3cret"
+	for _, kv := range []map[string]string{
+		{"passphrase": "arn:aws:kinesis:eu-west-1:123456789012:stream/" + sup},
+		{"source.stream": "AKIAIOSFODNN7EXAMPLE"},
+	} {
+		app := newApp()
+		app.Properties = model.Known([]model.PropertyGroup{{ID: "FlinkApplicationProperties", Properties: kv}})
+		res := evaluate(t, "KDA.DP.3", app, nil, now)
+		for _, s := range []string{sup, "AKIAIOSFODNN7EXAMPLE"} {
+			if strings.Contains(res.Message, s) || slices.ContainsFunc(res.Failed, func(f string) bool { return strings.Contains(f, s) }) {
+				t.Errorf("%v: DP.3 result carries the value: %q %q", kv, res.Message, res.Failed)
+			}
+			for _, f := range res.Fixes {
+				if strings.Contains(f.Summary+f.Target+f.Args["StreamARN"], s) {
+					t.Errorf("%v: DP.3 fix carries the value: %+v", kv, f)
+				}
+			}
+		}
+	}
 }

@@ -58,6 +58,8 @@ func TestDP5Secrets(t *testing.T) {
 		flagged("SNOWFLAKE_PRIVATE_KEY", planted),
 		flagged("mqtt.passphrase", planted),
 		flagged("pin.token", "12345678"),
+		flagged("dbpassword", planted),
+		flagged("kafka.clientsecret", planted),
 		// Passwords embedded in values.
 		flagged("sasl.jaas.config", `org.apache.kafka.common.security.scram.ScramLoginModule required username="flink" password="`+planted+`";`),
 		flagged("jdbc.url", "jdbc:postgresql://orders-db.cluster-c1xyz.eu-west-1.rds.amazonaws.com:5432/orders?user=flink&password="+planted),
