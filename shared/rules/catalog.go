@@ -112,6 +112,15 @@ func Select(rs []*Rule, overrides map[string]map[string]string) (*Selection, err
 		}
 		canonical[r.ID] = o
 	}
+	// Overrides of rules outside the selection are validated too: bad input
+	// is an error wherever it is given.
+	for _, r := range All() {
+		if o, given := canonical[r.ID]; given && !slices.Contains(rs, r) {
+			if _, err := NewParams(r, o); err != nil {
+				return nil, err
+			}
+		}
+	}
 	s := &Selection{Rules: rs, params: make([]Params, len(rs))}
 	for i, r := range rs {
 		p, err := NewParams(r, canonical[r.ID])

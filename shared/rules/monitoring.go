@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -45,11 +46,20 @@ func init() {
 			{Name: "allowedLogLevels", Type: TypeList, Default: "INFO,WARN", Allowed: []string{"DEBUG", "INFO", "WARN", "ERROR"},
 				Description: "Log levels that comply."},
 			{Name: "targetLogLevel", Type: TypeString, Default: "INFO", Allowed: []string{"DEBUG", "INFO", "WARN", "ERROR"},
-				Description: "Log level the fix sets."},
+				Description: "Log level the fix sets; it must be one of allowedLogLevels. When not given: INFO if allowed, else the first of allowedLogLevels."},
 		},
 		Remediation: Remediation{Kind: RemediationAuto, Call: "kinesisanalyticsv2:UpdateApplication",
 			Description: "Set MonitoringConfiguration to CUSTOM with the target log level, in the application's one merged update."},
 		Check: checkLogLevel,
+	})
+	// The fix sets targetLogLevel: one that the check rejects would update
+	// (and restart) the application on every run without ever complying.
+	checkParams("KDA.MON.2", func(p Params) error {
+		if target := p.String("targetLogLevel"); p.Given("targetLogLevel") && !p.ListHas("allowedLogLevels", target) {
+			return fmt.Errorf("parameter targetLogLevel %q is not in allowedLogLevels %q: the fix would never make the application comply; set targetLogLevel to an allowed level",
+				target, p.String("allowedLogLevels"))
+		}
+		return nil
 	})
 	register(&Rule{
 		ID:        "KDA.MON.3",
@@ -128,14 +138,25 @@ func checkLogLevel(in Input) Result {
 	if in.Params.ListHas("allowedLogLevels", level) {
 		return pass("log level is " + level)
 	}
-	res := fail("log level is "+level+": set "+strings.ToUpper(in.Params.String("targetLogLevel"))+" (allowed: "+in.Params.String("allowedLogLevels")+")", "log-level")
+	target := targetLogLevel(in.Params)
+	res := fail("log level is "+level+": set "+target+" (allowed: "+in.Params.String("allowedLogLevels")+")", "log-level")
 	// Studio notebooks take another update shape: reported only.
 	if a.IsFlinkStreaming() {
-		target := strings.ToUpper(in.Params.String("targetLogLevel"))
 		res.Fixes = []Fix{{Condition: "log-level", Target: a.Name, Summary: "UpdateApplication MonitoringConfiguration CUSTOM, LogLevel " + target,
 			Update: &AppUpdate{LogLevel: target}}}
 	}
 	return res
+}
+
+// targetLogLevel is the level MON.2's fix sets, always one the check allows
+// (a given target is validated against allowedLogLevels): the given target, else
+// the default INFO if allowed, else the first allowed level.
+func targetLogLevel(p Params) string {
+	target := p.String("targetLogLevel")
+	if !p.Given("targetLogLevel") && !p.ListHas("allowedLogLevels", target) {
+		target, _, _ = strings.Cut(p.String("allowedLogLevels"), ",")
+	}
+	return strings.ToUpper(strings.TrimSpace(target))
 }
 
 func checkLogGroups(in Input) Result {

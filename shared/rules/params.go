@@ -187,6 +187,12 @@ func (p Params) String(name string) string {
 	return ""
 }
 
+// Given reports whether the parameter was overridden (not defaulted).
+func (p Params) Given(name string) bool {
+	_, ok := p.values[name]
+	return ok
+}
+
 // Int returns an int parameter (validated when the Params were built).
 func (p Params) Int(name string) int {
 	n, _ := strconv.Atoi(p.String(name))

@@ -195,3 +195,50 @@ func TestSelect(t *testing.T) {
 		t.Errorf("with the default 24h: %s %q", f.Status, f.Message)
 	}
 }
+
+// TestParamFixTargetSatisfiesCheck: a fix target that the rule's own check
+// would still reject is a remediation loop (MON.2 targetLogLevel DEBUG with
+// allowed INFO,WARN updated, and restarted, a running application on every
+// run); it is refused when the parameters are selected.
+func TestParamFixTargetSatisfiesCheck(t *testing.T) {
+	bad := []map[string]string{
+		{"targetLogLevel": "DEBUG"},
+		{"allowedLogLevels": "WARN,ERROR", "targetLogLevel": "INFO"},
+		{"allowedLogLevels": "WARN", "targetLogLevel": "info"},
+	}
+	for _, o := range bad {
+		_, err := rules.NewParams(rule(t, "KDA.MON.2"), o)
+		if err == nil {
+			t.Errorf("KDA.MON.2 %v accepted", o)
+			continue
+		}
+		for _, w := range strs("KDA.MON.2", "targetLogLevel", "allowedLogLevels") {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("KDA.MON.2 %v: error %q lacks %q", o, err, w)
+			}
+		}
+		if _, err := rules.Select(nil, map[string]map[string]string{"kda.mon.2": o}); err == nil {
+			t.Errorf("Select accepted KDA.MON.2 %v", o)
+		}
+	}
+	for _, o := range []map[string]string{
+		{"allowedLogLevels": "WARN,ERROR", "targetLogLevel": "warn"},
+		{"allowedLogLevels": "WARN,ERROR"}, // the fix then sets WARN (TestMON2LogLevel)
+		{"allowedLogLevels": "DEBUG,INFO"},
+		{"targetLogLevel": "WARN"},
+	} {
+		if _, err := rules.NewParams(rule(t, "KDA.MON.2"), o); err != nil {
+			t.Errorf("KDA.MON.2 %v: %v", o, err)
+		}
+	}
+	// Overrides of a rule outside the selection are validated too.
+	if _, err := rules.Select([]*rules.Rule{rule(t, "KDA.RES.1")},
+		map[string]map[string]string{"KDA.MON.2": {"targetLogLevel": "DEBUG"}}); err == nil {
+		t.Error("Select accepted an invalid override of a rule outside the selection")
+	}
+	if _, err := rules.Select([]*rules.Rule{rule(t, "KDA.RES.1")},
+		map[string]map[string]string{"KDA.RES.5": {"maxSnapshots": ""}}); err == nil ||
+		!strings.Contains(err.Error(), "maxSnapshots") {
+		t.Errorf("Select with an empty override of a rule outside the selection: %v", err)
+	}
+}
