@@ -2,6 +2,7 @@ package rules
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kdaguard/kdaguard/shared/model"
@@ -102,16 +103,30 @@ func checkKeyHealth(in Input) Result {
 		return unknown("KMS key "+enc.KeyID, a.Related.Key.Reason())
 	}
 	var v verdict
-	if key.State != "Enabled" {
+	switch key.State {
+	case "":
+		v.unknown("key state", "not reported by kms:DescribeKey")
+	case "Enabled":
+		v.hold("enabled")
+	default:
 		v.fail("enabled", "key "+key.ID+" is "+key.State+": enable it")
 	}
-	if key.Spec != "" && key.Spec != "SYMMETRIC_DEFAULT" {
+	switch key.Spec {
+	case "":
+		v.unknown("key spec", "not reported by kms:DescribeKey")
+	case "SYMMETRIC_DEFAULT":
+		v.hold("symmetric")
+	default:
 		v.fail("symmetric", "key spec is "+key.Spec+": use a SYMMETRIC_DEFAULT key")
 	}
 	if rot, ok := key.Rotation.Get(); !ok {
 		v.unknown("key rotation", key.Rotation.Reason())
 	} else if rot {
 		v.hold("rotation")
+	} else if key.State != "Enabled" || key.Spec != "SYMMETRIC_DEFAULT" {
+		// KMS refuses EnableKeyRotation on a key that is not an enabled
+		// symmetric key: report only.
+		v.fail("rotation", "automatic key rotation is off (it can be enabled only on an enabled symmetric key)")
 	} else {
 		target := key.ARN
 		if target == "" {
@@ -124,31 +139,57 @@ func checkKeyHealth(in Input) Result {
 		v.unknown("key policy", key.Policy.Reason())
 	} else {
 		for _, p := range statePrincipals {
-			if !policyAllowsService(pol, p) {
-				v.fail("key-policy", "key policy does not allow "+p)
+			if missing := keyPolicyMissing(pol, p); len(missing) > 0 {
+				v.fail("key-policy", "key policy does not allow "+p+" "+strings.Join(missing, ", "))
 			}
 		}
 	}
 	return v.result("key " + key.ID + " is enabled, symmetric, rotated and allows both service principals")
 }
 
-// policyAllowsService reports whether some Allow statement names the service
-// principal (or any principal) for a KMS action.
-func policyAllowsService(doc model.PolicyDocument, service string) bool {
-	for _, st := range doc.Statement {
-		if st.Effect != "Allow" || st.Principal == nil || !st.Allows("kms:Decrypt") && !st.Allows("kms:GenerateDataKey") && !st.Allows("kms:DescribeKey") {
-			continue
-		}
-		if st.Principal.Any {
-			return true
-		}
-		for _, s := range st.Principal.Service {
-			if strings.EqualFold(s, service) {
-				return true
+// stateKeyActions are what the service principals need on the state key.
+var stateKeyActions = []string{"kms:Decrypt", "kms:GenerateDataKey"}
+
+// keyPolicyMissing lists the actions of stateKeyActions that no Allow
+// statement grants the service principal (or any principal), or that an
+// unconditional Deny statement takes from it. Actions may be split over
+// statements and matched by wildcards (kms:*, kms:GenerateDataKey*, *).
+func keyPolicyMissing(doc model.PolicyDocument, service string) []string {
+	var missing []string
+	for _, action := range stateKeyActions {
+		allowed, denied := false, false
+		for _, st := range doc.Statement {
+			if st.Principal == nil || !namesService(st.Principal, service) || !matchesAction(st, action) {
+				continue
+			}
+			switch st.Effect {
+			case "Allow":
+				allowed = true
+			case "Deny":
+				denied = denied || len(st.Condition) == 0
 			}
 		}
+		if !allowed || denied {
+			missing = append(missing, action)
+		}
 	}
-	return false
+	return missing
+}
+
+// namesService reports whether a principal is the service or anyone.
+func namesService(p *model.Principal, service string) bool {
+	if p.Any || slices.Contains(p.AWS, "*") {
+		return true
+	}
+	return slices.ContainsFunc(p.Service, func(s string) bool { return strings.EqualFold(s, service) })
+}
+
+// matchesAction reports whether a statement's Action (or NotAction) covers action.
+func matchesAction(st model.Statement, action string) bool {
+	if len(st.NotAction) > 0 {
+		return !slices.ContainsFunc(st.NotAction, func(a string) bool { return model.WildcardMatch(a, action) })
+	}
+	return slices.ContainsFunc(st.Action, func(a string) bool { return model.WildcardMatch(a, action) })
 }
 
 func checkStreams(in Input) Result {

@@ -81,6 +81,61 @@ func TestDP2KeyHealth(t *testing.T) {
 			mutate: func(a *model.Application) {
 				setKey(a, func(k *model.Key) { k.State, k.Spec = "Disabled", "RSA_2048" })
 			}},
+		// KMS refuses EnableKeyRotation on a key that is not Enabled or not
+		// symmetric: the rotation is reported, with no fix.
+		{name: "disabled key, rotation off: no fix", want: rules.NonCompliant, failed: strs("enabled", "rotation"),
+			contains: strs("Disabled", "rotation"),
+			mutate: func(a *model.Application) {
+				setKey(a, func(k *model.Key) { k.State, k.Rotation = "Disabled", model.Known(false) })
+			}},
+		{name: "pending deletion, rotation off: no fix", want: rules.NonCompliant, failed: strs("enabled", "rotation"),
+			mutate: func(a *model.Application) {
+				setKey(a, func(k *model.Key) { k.State, k.Rotation = "PendingDeletion", model.Known(false) })
+			}},
+		{name: "asymmetric key, rotation off: no fix", want: rules.NonCompliant, failed: strs("symmetric", "rotation"),
+			mutate: func(a *model.Application) {
+				setKey(a, func(k *model.Key) { k.Spec, k.Rotation = "RSA_2048", model.Known(false) })
+			}},
+		{name: "state and spec not reported: unknown", want: rules.Unknown, contains: strs("key state", "key spec"),
+			mutate: func(a *model.Application) { setKey(a, func(k *model.Key) { k.State, k.Spec = "", "" }) }},
+		{name: "state not reported, rotation off: no fix", want: rules.NonCompliant, failed: strs("rotation"),
+			contains: strs("could not verify key state"),
+			mutate: func(a *model.Application) {
+				setKey(a, func(k *model.Key) { k.State, k.Rotation = "", model.Known(false) })
+			}},
+		// The service needs kms:Decrypt and kms:GenerateDataKey, not only DescribeKey.
+		{name: "key policy grants both principals only DescribeKey", want: rules.NonCompliant, failed: strs("key-policy", "key-policy"),
+			contains: strs("kms:Decrypt", "kms:GenerateDataKey"),
+			mutate: func(a *model.Application) {
+				setKey(a, func(k *model.Key) {
+					k.Policy = policy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["kinesisanalytics.amazonaws.com","infrastructure.kinesisanalytics.amazonaws.com"]},"Action":"kms:DescribeKey","Resource":"*"}]}`)
+				})
+			}},
+		{name: "key policy grants Decrypt but not GenerateDataKey", want: rules.NonCompliant, failed: strs("key-policy", "key-policy"),
+			contains: strs("kms:GenerateDataKey"), absent: strs("kms:Decrypt"),
+			mutate: func(a *model.Application) {
+				setKey(a, func(k *model.Key) {
+					k.Policy = policy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["kinesisanalytics.amazonaws.com","infrastructure.kinesisanalytics.amazonaws.com"]},"Action":["kms:Decrypt","kms:DescribeKey"],"Resource":"*"}]}`)
+				})
+			}},
+		{name: "actions split over statements, wildcards", want: rules.Compliant,
+			mutate: func(a *model.Application) {
+				setKey(a, func(k *model.Key) {
+					k.Policy = policy(`{"Version":"2012-10-17","Statement":[
+						{"Effect":"Allow","Principal":{"Service":["kinesisanalytics.amazonaws.com","infrastructure.kinesisanalytics.amazonaws.com"]},"Action":"kms:Decrypt","Resource":"*"},
+						{"Effect":"Allow","Principal":{"Service":"kinesisanalytics.amazonaws.com"},"Action":"kms:GenerateDataKey*","Resource":"*"},
+						{"Effect":"Allow","Principal":{"Service":"infrastructure.kinesisanalytics.amazonaws.com"},"Action":"*","Resource":"*"}]}`)
+				})
+			}},
+		{name: "an unconditional Deny takes the action away", want: rules.NonCompliant, failed: strs("key-policy"),
+			contains: strs("infrastructure.kinesisanalytics.amazonaws.com", "kms:Decrypt"),
+			mutate: func(a *model.Application) {
+				setKey(a, func(k *model.Key) {
+					k.Policy = policy(`{"Version":"2012-10-17","Statement":[
+						{"Effect":"Allow","Principal":{"Service":["kinesisanalytics.amazonaws.com","infrastructure.kinesisanalytics.amazonaws.com"]},"Action":["kms:Decrypt","kms:GenerateDataKey"],"Resource":"*"},
+						{"Effect":"Deny","Principal":{"Service":"infrastructure.kinesisanalytics.amazonaws.com"},"Action":"kms:Decrypt","Resource":"*"}]}`)
+				})
+			}},
 		{name: "pending deletion", want: rules.NonCompliant, failed: strs("enabled"), contains: strs("PendingDeletion"),
 			mutate: func(a *model.Application) { setKey(a, func(k *model.Key) { k.State = "PendingDeletion" }) }},
 		{name: "rotation unknown", want: rules.Unknown, contains: strs("GetKeyRotationStatus"),
