@@ -1,8 +1,12 @@
 package rules
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesisanalyticsv2/types"
 
 	"github.com/kdaguard/kdaguard/shared/model"
 )
@@ -165,16 +169,34 @@ func checkRuntime(in Input) Result {
 	if !ok {
 		return unknown("runtime environment", a.Runtime.Reason())
 	}
-	if end, found := in.Params.Date("endOfSupport", rt); found && !in.Now.Before(end) {
+	if rt == "" {
+		return unknown("runtime environment", "the application names no runtime")
+	}
+	end, inEnd := in.Params.Date("endOfSupport", rt)
+	from, inUpgrade := in.Params.Date("upgradeRecommended", rt)
+	if !inEnd && !inUpgrade && !knownRuntime(rt) {
+		return Result{Status: Unknown, Message: Clip("runtime " + rt + " is not known to kdaguard: its support cannot be judged (list it in endOfSupport or upgradeRecommended to judge it)")}
+	}
+	if inEnd && !in.Now.Before(end) {
 		return Result{Status: NonCompliant, Severity: Critical, Failed: []string{"end-of-support"},
 			Message: Clip("runtime " + rt + " reached end of support on " + end.Format(time.DateOnly) + " and can no longer be started or run: upgrade to a supported Flink runtime")}
 	}
-	if from, found := in.Params.Date("upgradeRecommended", rt); found && !in.Now.Before(from) {
+	if inUpgrade && !in.Now.Before(from) {
 		return Result{Status: NonCompliant, Severity: Medium, Failed: []string{"upgrade-recommended"},
 			Message: Clip("runtime " + rt + " is past recommended support: plan an upgrade to a current Flink runtime")}
 	}
 	return pass("runtime " + rt + " is in support")
 }
+
+// knownRuntime reports whether rt is a runtime of the SDK's enum.
+func knownRuntime(rt string) bool {
+	return slices.ContainsFunc(types.RuntimeEnvironment("").Values(), func(v types.RuntimeEnvironment) bool {
+		return strings.EqualFold(string(v), rt)
+	})
+}
+
+// snapshotQuota is the service's limit of snapshots per application.
+const snapshotQuota = 1000
 
 func checkRecentSnapshot(in Input) Result {
 	a := in.App
@@ -184,6 +206,9 @@ func checkRecentSnapshot(in Input) Result {
 	status, ok := a.Status.Get()
 	if !ok {
 		return unknown("application status", a.Status.Reason())
+	}
+	if status == "" {
+		return unknown("application status", "the application reports no status")
 	}
 	if status != "RUNNING" {
 		return notApplicable("the application is " + status + ", not RUNNING")
@@ -216,6 +241,9 @@ func checkRecentSnapshot(in Input) Result {
 			v.fail("recent-snapshot", what+" (snapshot "+creating+" is being created)")
 		} else if on, known := a.Snapshots.Get(); known && !on {
 			v.fail("recent-snapshot", what+" and snapshots are disabled (see KDA.RES.2)")
+		} else if len(snaps) >= snapshotQuota {
+			// CreateApplicationSnapshot would be refused.
+			v.fail("recent-snapshot", what+" and the application has reached the quota of 1,000 snapshots: delete old ones first")
 		} else {
 			name := "kdaguard-" + in.Now.UTC().Format("20060102-150405")
 			v.fix("recent-snapshot", what+": take a snapshot", Fix{Target: a.Name,

@@ -115,6 +115,13 @@ func TestRES4Runtime(t *testing.T) {
 			mutate: func(a *model.Application) {
 				a.Runtime = model.Unknown[string]("template: RuntimeEnvironment is a parameter")
 			}},
+		// Neither empty nor unrecognised runtimes are "in support".
+		{name: "empty runtime", want: rules.Unknown, contains: strs("runtime"), absent: strs("in support"), mutate: runtime("")},
+		{name: "runtime not known to kdaguard", want: rules.Unknown, contains: strs("FLINK-9_9", "not known to kdaguard"),
+			mutate: runtime("FLINK-9_9"), at: day("2020-01-01")},
+		{name: "every SDK runtime is known", want: rules.Compliant, mutate: runtime("FLINK-1_20")},
+		{name: "a runtime named only in an overridden table is known", want: rules.Compliant, mutate: runtime("FLINK-3_0"),
+			at: day("2030-01-01"), params: map[string]string{"upgradeRecommended": "FLINK-3_0=2031-01-01"}},
 	})
 }
 
@@ -159,6 +166,9 @@ func TestRES5RecentSnapshot(t *testing.T) {
 		ruleCase{name: "count over and none recent: fix for recency only", want: rules.NonCompliant,
 			failed: strs("snapshot-count", "recent-snapshot"), fixes: fix, params: map[string]string{"maxSnapshots": "10"},
 			mutate: snapshotsOf(many(12, 48*time.Hour)...)},
+		ruleCase{name: "at the 1,000 quota and none recent: no fix (CreateApplicationSnapshot would be refused)", want: rules.NonCompliant,
+			failed: strs("snapshot-count", "recent-snapshot"), params: map[string]string{"maxSnapshots": "1000"},
+			mutate: snapshotsOf(many(1000, 48*time.Hour)...), contains: strs("quota")},
 		ruleCase{name: "not running", want: rules.NotApplicable, contains: strs("READY"),
 			mutate: func(a *model.Application) {
 				a.Status = model.Known("READY")
@@ -166,6 +176,8 @@ func TestRES5RecentSnapshot(t *testing.T) {
 			}},
 		ruleCase{name: "status unknown (template)", want: rules.Unknown,
 			mutate: func(a *model.Application) { a.Status = model.Unknown[string]("template") }},
+		ruleCase{name: "empty status is unknown, not \"the application is ,\"", want: rules.Unknown, contains: strs("status"),
+			absent: strs("is ,"), mutate: func(a *model.Application) { a.Status = model.Known("") }},
 		ruleCase{name: "snapshots unknown", want: rules.Unknown,
 			mutate: func(a *model.Application) {
 				a.Related.Snapshots = model.Unknown[[]model.Snapshot]("kinesisanalyticsv2:ListApplicationSnapshots: throttled")

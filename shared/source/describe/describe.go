@@ -23,9 +23,9 @@ func FromDetail(d *types.ApplicationDetail) *model.Application {
 	a := &model.Application{
 		Name:             aws.ToString(d.ApplicationName),
 		ARN:              aws.ToString(d.ApplicationARN),
-		Runtime:          model.Known(string(d.RuntimeEnvironment)),
+		Runtime:          nonEmpty(string(d.RuntimeEnvironment), "DescribeApplication returned no RuntimeEnvironment"),
 		Mode:             string(d.ApplicationMode),
-		Status:           model.Known(string(d.ApplicationStatus)),
+		Status:           nonEmpty(string(d.ApplicationStatus), "DescribeApplication returned no ApplicationStatus"),
 		VersionID:        aws.ToInt64(d.ApplicationVersionId),
 		ConditionalToken: aws.ToString(d.ConditionalToken),
 		RoleARN:          model.Known(aws.ToString(d.ServiceExecutionRole)),
@@ -151,6 +151,15 @@ func flinkSettings(a *model.Application, c *types.ApplicationConfigurationDescri
 	} else {
 		a.Parallelism = model.Unknown[model.Parallelism]("DescribeApplication returned no parallelism configuration")
 	}
+}
+
+// nonEmpty is a known fact, or an unknown one with why when s is empty: an
+// absent value is not a value.
+func nonEmpty(s, why string) model.Fact[string] {
+	if s == "" {
+		return model.Unknown[string](why)
+	}
+	return model.Known(s)
 }
 
 // splitARN returns partition, Region and account of an ARN.

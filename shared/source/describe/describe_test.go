@@ -169,3 +169,28 @@ func TestParseJSONErrors(t *testing.T) {
 		t.Error("YAML template taken for describe output")
 	}
 }
+
+// An empty RuntimeEnvironment or ApplicationStatus is not a fact: it is
+// unknown with a reason (it read as "runtime  is in support" and "the
+// application is , not RUNNING").
+func TestEmptyRuntimeAndStatusAreUnknown(t *testing.T) {
+	a := FromDetail(&types.ApplicationDetail{ApplicationName: aws.String("orders")})
+	if rt, ok := a.Runtime.Get(); ok {
+		t.Errorf("empty runtime is known: %q", rt)
+	} else if a.Runtime.Reason() == "" {
+		t.Error("empty runtime has no reason")
+	}
+	if st, ok := a.Status.Get(); ok {
+		t.Errorf("empty status is known: %q", st)
+	} else if a.Status.Reason() == "" {
+		t.Error("empty status has no reason")
+	}
+	a = FromDetail(&types.ApplicationDetail{ApplicationName: aws.String("orders"),
+		RuntimeEnvironment: types.RuntimeEnvironmentFlink120, ApplicationStatus: types.ApplicationStatusRunning})
+	if rt, _ := a.Runtime.Get(); rt != "FLINK-1_20" {
+		t.Errorf("runtime %q", rt)
+	}
+	if st, _ := a.Status.Get(); st != "RUNNING" {
+		t.Errorf("status %q", st)
+	}
+}
