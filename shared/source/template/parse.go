@@ -44,9 +44,7 @@ func Parse(file string, data []byte) (apps []*model.Application, err error) {
 			apps = append(apps, t.application(r))
 		}
 	}
-	for _, a := range apps {
-		t.roleUsers(a, apps)
-	}
+	t.roleUsers(apps)
 	return apps, nil
 }
 
@@ -96,6 +94,7 @@ func load(file string, root *node) (*tmpl, error) {
 			r.undecided = "resource " + id + " exists only if condition " + c.s + " holds, which cannot be decided from the template"
 		}
 	}
+	t.types = nil // built from the final present flags
 	return t, nil
 }
 
@@ -113,14 +112,17 @@ func validLogicalID(id string) bool {
 }
 
 // byType lists the present resources of a type in template order.
+// The slice is shared: callers only read it.
 func (t *tmpl) byType(typ string) []*resource {
-	var out []*resource
-	for _, id := range t.order {
-		if r := t.res[id]; r.typ == typ && r.present {
-			out = append(out, r)
+	if t.types == nil {
+		t.types = map[string][]*resource{}
+		for _, id := range t.order {
+			if r := t.res[id]; r.present {
+				t.types[r.typ] = append(t.types[r.typ], r)
+			}
 		}
 	}
-	return out
+	return t.types[typ]
 }
 
 // placeholder is how an unresolved runtime value is written.
@@ -583,13 +585,41 @@ func bucketName(arn string) string {
 }
 
 // byRef finds the resource of a type whose Ref (or id attribute) is value.
+// Resources are looked at in template order and only as far as needed, as
+// a plain scan would (their Ref values are evaluated in the same order);
+// what was seen is remembered, so a lookup does not rescan.
 func (t *tmpl) byRef(typ, value string) *resource {
-	for _, r := range t.byType(typ) {
-		if v := t.refValue(r); v.k == kScalar && v.s == value {
-			return r
+	if t.refs == nil {
+		t.refs = map[string]*refIndex{}
+	}
+	x := t.refs[typ]
+	if x == nil {
+		x = &refIndex{list: t.byType(typ), first: map[string]*resource{}}
+		t.refs[typ] = x
+	}
+	if r, ok := x.first[value]; ok {
+		return r
+	}
+	for x.next < len(x.list) {
+		r := x.list[x.next]
+		x.next++
+		if v := t.refValue(r); v.k == kScalar {
+			if _, seen := x.first[v.s]; !seen {
+				x.first[v.s] = r
+			}
+			if v.s == value {
+				return r
+			}
 		}
 	}
 	return nil
+}
+
+// refIndex: the first resource of list[:next] for each Ref value.
+type refIndex struct {
+	list  []*resource
+	next  int
+	first map[string]*resource
 }
 
 // refsTo reports whether the raw node n references resource id (Ref,

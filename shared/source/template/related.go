@@ -2,6 +2,7 @@ package template
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/kdaguard/kdaguard/shared/model"
@@ -10,11 +11,111 @@ import (
 // notInTemplateFacts are facts a template never holds.
 const notInTemplateReason = "not in a template"
 
-func (t *tmpl) logging(a *model.Application, app *resource) model.Fact[[]model.LoggingOption] {
-	opts := []model.LoggingOption{}
-	for _, r := range t.byType("AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption") {
+// logOption is a logging option resource with its ApplicationName
+// resolved once.
+type logOption struct {
+	r    *resource
+	an   *node
+	name string
+	u    *node
+}
+
+// indexLogging resolves every logging option's ApplicationName once and
+// indexes the options by the logical ids they may reference and by name.
+func (t *tmpl) indexLogging() {
+	t.logByRef, t.logByNm = map[string][]int{}, map[string][]int{}
+	t.logOpts = []*logOption{}
+	for i, r := range t.byType("AWS::KinesisAnalyticsV2::ApplicationCloudWatchLoggingOption") {
 		an := r.props.get("ApplicationName")
 		name, u := t.str(an)
+		t.logOpts = append(t.logOpts, &logOption{r: r, an: an, name: name, u: u})
+		seen := map[string]bool{}
+		for _, id := range refCandidates(an, nil) {
+			if !seen[id] {
+				seen[id] = true
+				t.logByRef[id] = append(t.logByRef[id], i)
+			}
+		}
+		if u == nil {
+			t.logByNm[name] = append(t.logByNm[name], i)
+		} else {
+			t.logUnres = append(t.logUnres, i)
+		}
+	}
+}
+
+// refCandidates lists every logical id refsTo(n, id) may be true for (a
+// superset: refsTo decides).
+func refCandidates(n *node, out []string) []string {
+	if n == nil {
+		return out
+	}
+	switch n.k {
+	case kMap:
+		if len(n.keys) == 1 {
+			v := n.vals[0]
+			switch n.keys[0] {
+			case "Ref":
+				if v.k == kScalar {
+					out = append(out, v.s)
+				}
+			case "Fn::GetAtt":
+				if v.k == kScalar {
+					id, _, _ := strings.Cut(v.s, ".")
+					out = append(out, id, v.s)
+				}
+				if v.k == kList && len(v.vals) > 0 && v.vals[0].k == kScalar {
+					out = append(out, v.vals[0].s)
+				}
+			case "Fn::Sub":
+				s := v
+				if v.k == kList && len(v.vals) > 0 {
+					s = v.vals[0]
+				}
+				if s.k == kScalar {
+					rest := s.s
+					for {
+						_, after, ok := strings.Cut(rest, "${")
+						if !ok {
+							break
+						}
+						end := strings.IndexAny(after, "}.")
+						if end < 0 {
+							break
+						}
+						out = append(out, after[:end])
+						rest = after
+					}
+				}
+			}
+		}
+		for _, c := range n.vals {
+			out = refCandidates(c, out)
+		}
+	case kList:
+		for _, c := range n.vals {
+			out = refCandidates(c, out)
+		}
+	}
+	return out
+}
+
+// logging: the options of the application, in template order. Only the
+// options that can concern it are visited (those that may reference it,
+// name it, or have a name that cannot be resolved); the others would be
+// skipped without effect.
+func (t *tmpl) logging(a *model.Application, app *resource) model.Fact[[]model.LoggingOption] {
+	if t.logOpts == nil {
+		t.indexLogging()
+	}
+	idx := make([]int, 0, len(t.logByRef[app.id])+len(t.logByNm[a.Name])+len(t.logUnres))
+	idx = append(append(append(idx, t.logByRef[app.id]...), t.logByNm[a.Name]...), t.logUnres...)
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	opts := []model.LoggingOption{}
+	for _, i := range idx {
+		lo := t.logOpts[i]
+		r, an, name, u := lo.r, lo.an, lo.name, lo.u
 		mine := refsTo(an, app.id) || u == nil && name == a.Name || u != nil && t.ph(u) == a.Name
 		if !mine {
 			if u != nil {
@@ -25,11 +126,11 @@ func (t *tmpl) logging(a *model.Application, app *resource) model.Fact[[]model.L
 		if r.undecided != "" {
 			return model.Unknown[[]model.LoggingOption](r.undecided)
 		}
-		lo := t.resolve(r.props.get("CloudWatchLoggingOption"))
-		if lo != nil && lo.k == kUnres {
-			return model.Unknown[[]model.LoggingOption](why("logging option "+r.id, lo))
+		opt := t.resolve(r.props.get("CloudWatchLoggingOption"))
+		if opt != nil && opt.k == kUnres {
+			return model.Unknown[[]model.LoggingOption](why("logging option "+r.id, opt))
 		}
-		o := model.LoggingOption{LogStreamARN: t.text(lo.get("LogStreamARN"))}
+		o := model.LoggingOption{LogStreamARN: t.text(opt.get("LogStreamARN"))}
 		if o.LogStreamARN == "" {
 			return model.Unknown[[]model.LoggingOption]("logging option " + r.id + " has no CloudWatchLoggingOption LogStreamARN")
 		}
@@ -110,18 +211,31 @@ func (t *tmpl) related(a *model.Application) {
 
 // roleUsers lists the template's applications that use the same role. A
 // role created by the template cannot be used by anything outside it yet.
-func (t *tmpl) roleUsers(a *model.Application, apps []*model.Application) {
-	role, ok := a.Related.Role.Get()
-	if !ok || !role.FromStack {
-		return
-	}
-	users := []string{}
-	for _, o := range apps {
-		if arn, ok := o.RoleARN.Get(); ok && arn == role.ARN {
-			users = append(users, o.Name)
+// The list is built once per role ARN and shared, read-only, by the
+// applications of that role.
+func (t *tmpl) roleUsers(apps []*model.Application) {
+	var byARN map[string][]string
+	for _, a := range apps {
+		role, ok := a.Related.Role.Get()
+		if !ok || !role.FromStack {
+			continue
 		}
+		if byARN == nil {
+			byARN = map[string][]string{}
+			for _, o := range apps {
+				if arn, ok := o.RoleARN.Get(); ok {
+					byARN[arn] = append(byARN[arn], o.Name)
+				}
+			}
+		}
+		users := byARN[role.ARN]
+		if users == nil {
+			users = []string{}
+		}
+		// Full slice expression: an append by a reader cannot write into
+		// the shared array.
+		a.Related.RoleUsers = model.Known(users[:len(users):len(users)])
 	}
-	a.Related.RoleUsers = model.Known(users)
 }
 
 // policy parses a policy document property; any part the template cannot
@@ -434,11 +548,47 @@ func (t *tmpl) subnet(id string) model.Fact[model.Subnet] {
 	return model.Known(s)
 }
 
+// sgShared is what a security group is for every application: the group
+// (its Ingress shared read-only) and all the resources that use it.
+type sgShared struct {
+	fact  model.Fact[model.SecurityGroup]
+	users []string
+}
+
+// securityGroup is the group as application appID sees it: OtherUsers
+// leaves appID out. The group is read once per template; an application
+// that is not among its users shares the users slice.
 func (t *tmpl) securityGroup(id, appID string) model.Fact[model.SecurityGroup] {
 	gr := t.byRef("AWS::EC2::SecurityGroup", id)
 	if gr == nil {
 		return model.Unknown[model.SecurityGroup](t.notInTemplate("security group", id))
 	}
+	if t.sgMemo == nil {
+		t.sgMemo = map[string]*sgShared{}
+	}
+	m := t.sgMemo[id]
+	if m == nil {
+		m = t.securityGroup1(gr, id)
+		t.sgMemo[id] = m
+	}
+	sg, ok := m.fact.Get()
+	if !ok {
+		return m.fact
+	}
+	sg.Ingress = sg.Ingress[:len(sg.Ingress):len(sg.Ingress)]
+	if i := slices.Index(m.users, appID); i >= 0 {
+		others := make([]string, 0, len(m.users)-1)
+		sg.OtherUsers = model.Known(append(append(others, m.users[:i]...), m.users[i+1:]...))
+	} else {
+		sg.OtherUsers = model.Known(m.users[:len(m.users):len(m.users)])
+	}
+	return model.Known(sg)
+}
+
+// securityGroup1 reads group gr (Ref id) and every resource that uses it,
+// the applications included.
+func (t *tmpl) securityGroup1(gr *resource, id string) *sgShared {
+	fail := func(reason string) *sgShared { return &sgShared{fact: model.Unknown[model.SecurityGroup](reason)} }
 	sg := model.SecurityGroup{ID: id, Ingress: []model.IngressRule{}}
 	addRule := func(n *node, where string) *node {
 		r := t.resolve(n)
@@ -469,30 +619,30 @@ func (t *tmpl) securityGroup(id, appID string) model.Fact[model.SecurityGroup] {
 	}
 	l, u := t.list(gr.props.get("SecurityGroupIngress"))
 	if u != nil {
-		return model.Unknown[model.SecurityGroup](why("ingress rules of "+gr.id, u))
+		return fail(why("ingress rules of "+gr.id, u))
 	}
 	for _, rn := range l.vals {
 		if u := addRule(rn, gr.id); u != nil {
-			return model.Unknown[model.SecurityGroup](why("an ingress rule of "+gr.id, u))
+			return fail(why("an ingress rule of "+gr.id, u))
 		}
 	}
 	users := []string{}
 	for _, rid := range t.order {
 		r := t.res[rid]
-		if !r.present || rid == gr.id || rid == appID {
+		if !r.present || rid == gr.id {
 			continue
 		}
 		switch r.typ {
 		case "AWS::EC2::SecurityGroupIngress":
 			if g, u := t.str(r.props.get("GroupId")); u == nil && g == id {
 				if r.undecided != "" {
-					return model.Unknown[model.SecurityGroup](r.undecided)
+					return fail(r.undecided)
 				}
 				if u := addRule(r.props, r.id); u != nil {
-					return model.Unknown[model.SecurityGroup](why("ingress rule "+r.id, u))
+					return fail(why("ingress rule "+r.id, u))
 				}
 			} else if u != nil && refsTo(r.props.get("GroupId"), gr.id) {
-				return model.Unknown[model.SecurityGroup](why("ingress rule "+r.id, u))
+				return fail(why("ingress rule "+r.id, u))
 			}
 			continue
 		case "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupEgress":
@@ -503,8 +653,7 @@ func (t *tmpl) securityGroup(id, appID string) model.Fact[model.SecurityGroup] {
 		}
 	}
 	// The group is created by the template: only the template's resources use it.
-	sg.OtherUsers = model.Known(users)
-	return model.Known(sg)
+	return &sgShared{fact: model.Known(sg), users: users}
 }
 
 // bucket: S3 defaults for a new bucket. Since January 2023 S3 encrypts

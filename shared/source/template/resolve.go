@@ -43,6 +43,17 @@ type tmpl struct {
 	// and GetAtt results go to condMemo so that they do not leak out.
 	condDepth int
 	condMemo  map[string]*node
+
+	// Indexes built once per template, so that n applications cost n times
+	// one (see BenchmarkParseManyApplications). Their slices are shared
+	// read-only.
+	types    map[string][]*resource // byType
+	refs     map[string]*refIndex   // byRef, by type
+	logOpts  []*logOption           // logging options, template order
+	logByRef map[string][]int       // logical id -> logOpts it may reference
+	logByNm  map[string][]int       // resolved ApplicationName -> logOpts
+	logUnres []int                  // logOpts whose ApplicationName is unresolved
+	sgMemo   map[string]*sgShared   // securityGroup, by group id
 }
 
 const maxResolveDepth = 64
