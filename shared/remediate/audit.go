@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -336,8 +337,16 @@ func pruneTree(v any) any {
 // redactor removes runtime property values from everything the audit
 // writes: properties may hold credentials (KDA.DP.5), and no record may
 // carry one. Rules never put values in messages; this is the second fence.
+//
+// It never cuts into the identifiers an audit record must show: the
+// application's name and ARN, its Region and account, and the resources
+// the fixes act on (their target and arguments). A property that merely
+// equals one of them (aws.region=us-east-1, the application's own name) is
+// no secret; every other occurrence of a property value is still redacted,
+// and so is one that extends beyond such an identifier.
 type redactor struct {
 	values []string
+	keep   []string
 }
 
 // minSecret is the shortest value redacted: shorter ones ("true", "1")
@@ -348,31 +357,90 @@ func (r *redactor) add(app *model.Application) {
 	if app == nil {
 		return
 	}
+	r.protect(app.Name, app.ARN, app.Region, app.Account)
 	groups, _ := app.Properties.Get()
 	for _, g := range groups {
 		for _, v := range g.Properties {
 			if len(v) < minSecret {
 				continue
 			}
-			r.values = append(r.values, v)
-			if b, err := json.Marshal(v); err == nil {
-				if esc := string(b[1 : len(b)-1]); esc != v {
-					r.values = append(r.values, esc)
-				}
-			}
+			r.values = appendVariants(r.values, v)
 		}
 	}
 }
 
-const redacted = "[REDACTED]"
-
-func (r *redactor) text(s string) string {
-	for _, v := range r.values {
-		if strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, redacted)
+// protect marks identifiers the audit must show as they are.
+func (r *redactor) protect(vs ...string) {
+	for _, v := range vs {
+		if v != "" {
+			r.keep = appendVariants(r.keep, v)
 		}
 	}
-	return s
+}
+
+// appendVariants adds v and its JSON-escaped form (as it appears inside a
+// marshalled record), each once.
+func appendVariants(list []string, v string) []string {
+	if !slices.Contains(list, v) {
+		list = append(list, v)
+	}
+	if b, err := json.Marshal(v); err == nil {
+		if esc := string(b[1 : len(b)-1]); esc != v && !slices.Contains(list, esc) {
+			list = append(list, esc)
+		}
+	}
+	return list
+}
+
+const redacted = "[REDACTED]"
+
+// spans are the byte ranges of every occurrence (overlapping ones too) of
+// the values in s.
+func spans(s string, values []string) [][2]int {
+	var out [][2]int
+	for _, v := range values {
+		for i := 0; i < len(s); {
+			j := strings.Index(s[i:], v)
+			if j < 0 {
+				break
+			}
+			out = append(out, [2]int{i + j, i + j + len(v)})
+			i += j + 1
+		}
+	}
+	return out
+}
+
+func (r *redactor) text(s string) string {
+	secrets := spans(s, r.values)
+	if len(secrets) == 0 {
+		return s
+	}
+	kept := spans(s, r.keep)
+	// An occurrence wholly inside a protected identifier is that
+	// identifier, not a leak; any other is redacted.
+	secrets = slices.DeleteFunc(secrets, func(sp [2]int) bool {
+		return slices.ContainsFunc(kept, func(k [2]int) bool { return k[0] <= sp[0] && sp[1] <= k[1] })
+	})
+	if len(secrets) == 0 {
+		return s
+	}
+	// Overlapping occurrences become one redacted span: no part of either
+	// value is left over.
+	slices.SortFunc(secrets, func(a, b [2]int) int { return a[0] - b[0] })
+	var b strings.Builder
+	pos := 0
+	for i := 0; i < len(secrets); {
+		start, end := secrets[i][0], secrets[i][1]
+		for i++; i < len(secrets) && secrets[i][0] < end; i++ {
+			end = max(end, secrets[i][1])
+		}
+		b.WriteString(s[pos:start])
+		b.WriteString(redacted)
+		pos = end
+	}
+	b.WriteString(s[pos:])
+	return b.String()
 }
 
 func (r *redactor) json(v any) json.RawMessage {

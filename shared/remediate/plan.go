@@ -55,6 +55,16 @@ func (e *Executor) plan(ctx context.Context, app *model.Application, findings []
 	status := app.Status.Value()
 	p := &plan{}
 	var planned, deferred []pending
+	// The resources the fixes act on are named in the audit as they are,
+	// even when a runtime property happens to hold the same value.
+	for _, f := range findings {
+		for _, fx := range f.Fixes {
+			rec.redact.protect(fx.Target)
+			for _, v := range fx.Args {
+				rec.redact.protect(v)
+			}
+		}
+	}
 	for _, f := range findings {
 		if f.Status != rules.NonCompliant {
 			continue
