@@ -3,6 +3,8 @@ package remediate
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -202,7 +204,7 @@ func (e *Executor) otherInput(ctx context.Context, app *model.Application, fx ru
 		if err := need("ApplicationName", "SnapshotName"); err != nil {
 			return nil, err
 		}
-		return &kinesisanalyticsv2.CreateApplicationSnapshotInput{ApplicationName: aws.String(a["ApplicationName"]), SnapshotName: aws.String(a["SnapshotName"])}, nil
+		return &kinesisanalyticsv2.CreateApplicationSnapshotInput{ApplicationName: aws.String(a["ApplicationName"]), SnapshotName: aws.String(snapshotName(a["SnapshotName"], e.now()))}, nil
 	case "iam:UpdateAssumeRolePolicy":
 		if err := need("RoleName", "SourceAccount", "SourceArn"); err != nil {
 			return nil, err
@@ -229,6 +231,24 @@ func (e *Executor) otherInput(ctx context.Context, app *model.Application, fx ru
 		return &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(a["RoleName"]), PolicyDocument: aws.String(doc)}, nil
 	}
 	return nil, fmt.Errorf("no executor for %s", fx.Call)
+}
+
+// snapshotName makes the rule's second-granular name unique: two
+// deliveries in the same second would otherwise collide. The milliseconds
+// and a random suffix keep it within [a-zA-Z0-9_.-].
+func snapshotName(base string, now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%03d-%s", base, now.Nanosecond()/1e6, hex.EncodeToString(b[:]))
+}
+
+// named sets a fix's summary to the call's own name where the call names
+// what it creates (the unique snapshot name).
+func named(pd pending) pending {
+	if in, ok := pd.input.(*kinesisanalyticsv2.CreateApplicationSnapshotInput); ok {
+		pd.fix.Summary = "CreateApplicationSnapshot " + aws.ToString(in.SnapshotName)
+	}
+	return pd
 }
 
 // run makes one call.
@@ -368,10 +388,10 @@ func (e *Executor) execute(ctx context.Context, app *model.Application, p *plan,
 	}
 	for _, pd := range others {
 		err := e.run(ctx, pd.input)
-		if code, ok := underWay[pd.fix.Call]; ok && isCode(err, code) {
+		if codes, ok := underWay[pd.fix.Call]; ok && isCode(err, codes...) {
 			// Verification decides: the change under way may be this fix
 			// (an earlier delivery) or someone else's.
-			applied = append(applied, rec.action(pd, Applied, "a change to the resource was already under way ("+code+"); verifying its outcome", nil))
+			applied = append(applied, rec.action(pd, Applied, "a change to the resource was already under way or done ("+errCode(err)+"); verifying its outcome", nil))
 			continue
 		}
 		if err != nil {
@@ -435,11 +455,29 @@ func (e *Executor) awaitSettled(ctx context.Context, name string, version int64)
 	}
 }
 
-// underWay maps an asynchronous fix's call to the error code AWS answers
-// while the resource is still changing: Kinesis refuses a stream that is
-// UPDATING, for instance the encryption an earlier delivery of the same
-// event started. The fix is then verified like one just made, not failed.
-var underWay = map[string]string{"kinesis:StartStreamEncryption": "ResourceInUseException"}
+// underWay maps a fix's call to the error codes AWS answers when the
+// change is already under way or done, typically by an earlier or
+// concurrent delivery of the same event (another Lambda instance). The fix
+// is then verified like one just made, not failed: the re-read decides.
+//
+//   - kinesis:StartStreamEncryption: Kinesis refuses a stream that is
+//     UPDATING, for instance the encryption another delivery started.
+//   - ec2:RevokeSecurityGroupIngress: the rules were revoked already
+//     (InvalidSecurityGroupRuleId.NotFound by rule id,
+//     InvalidPermission.NotFound by permission). The call is atomic: if
+//     only some were gone, none was revoked, and verification fails
+//     honestly; the retry plans the rules still open.
+//   - kinesisanalyticsv2:CreateApplicationSnapshot: a snapshot of the same
+//     name exists (names are unique per call, see snapshotName, so this is
+//     a replay of the same call). AWS answers the same code when the
+//     application is not RUNNING: no snapshot is then taken, and
+//     verification fails honestly after VerifyPatience; the retry
+//     re-plans.
+var underWay = map[string][]string{
+	"kinesis:StartStreamEncryption":                {"ResourceInUseException"},
+	"ec2:RevokeSecurityGroupIngress":               {"InvalidSecurityGroupRuleId.NotFound", "InvalidPermission.NotFound"},
+	"kinesisanalyticsv2:CreateApplicationSnapshot": {"ResourceInUseException"},
+}
 
 // addLogging creates the log group and stream (either may exist already)
 // and adds the logging option.
@@ -467,6 +505,15 @@ func isCode(err error, codes ...string) bool {
 		}
 	}
 	return false
+}
+
+// errCode is the service's error code, if any.
+func errCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
 }
 
 // errText is an error for the audit: the service's code and message.

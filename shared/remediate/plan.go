@@ -148,7 +148,7 @@ func (e *Executor) plan(ctx context.Context, app *model.Application, findings []
 			continue
 		}
 		o.input = in
-		kept = append(kept, o)
+		kept = append(kept, named(o))
 	}
 	p.others = kept
 	return p
@@ -197,6 +197,7 @@ func (e *Executor) describePlanned(ctx context.Context, app *model.Application, 
 				reason += "; the exact call cannot be computed: " + err.Error()
 			}
 			pd.input = in
+			pd = named(pd)
 		}
 		rec.action(pd, outcome, reason, nil)
 	}
