@@ -151,6 +151,14 @@ func checkConfusedDeputy(in Input) Result {
 		if model.GuardsConfusedDeputy(st, a.Account) {
 			continue
 		}
+		if k := conditionKey(st, "aws:SourceAccount", "aws:SourceArn"); k != "" {
+			// Adding a second condition on a key already conditioned could
+			// contradict it (an ...IfExists on another account would then deny
+			// the service outright): no automatic fix.
+			return Result{Status: NonCompliant,
+				Message: Clip("trust statement of role " + role.Name + " for " + ServicePrincipal + " conditions " + k + " in a way that does not guard (operator, wildcard or another account): use StringEquals on this account, or ArnEquals/ArnLike on its applications; fix by hand"),
+				Failed:  []string{"confused-deputy"}}
+		}
 		sourceArn := "arn:" + a.Partition + ":kinesisanalytics:" + a.Region + ":" + a.Account + ":application/*"
 		if users, ok := a.Related.RoleUsers.Get(); ok && len(users) == 1 && users[0] == a.Name && a.ARN != "" {
 			sourceArn = a.ARN
@@ -166,6 +174,21 @@ func checkConfusedDeputy(in Input) Result {
 		return notApplicable("role " + role.Name + " does not trust " + ServicePrincipal)
 	}
 	return pass("trust statement of role " + role.Name + " is guarded with aws:SourceAccount/aws:SourceArn")
+}
+
+// conditionKey returns the first of keys that the statement's conditions
+// name, under any operator, or "".
+func conditionKey(st model.Statement, keys ...string) string {
+	for _, kv := range st.Condition {
+		for k := range kv {
+			for _, want := range keys {
+				if strings.EqualFold(k, want) {
+					return want
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // Managed policies that are never least privilege for an application role.
