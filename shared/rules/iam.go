@@ -156,7 +156,7 @@ func checkConfusedDeputy(in Input) Result {
 			// contradict it (an ...IfExists on another account would then deny
 			// the service outright): no automatic fix.
 			return Result{Status: NonCompliant,
-				Message: Clip("trust statement of role " + role.Name + " for " + ServicePrincipal + " conditions " + k + " in a way that does not guard (operator, wildcard or another account): use StringEquals on this account, or ArnEquals/ArnLike on its applications; fix by hand"),
+				Message: Clip("fix by hand: the " + ServicePrincipal + " trust statement of role " + role.Name + " conditions " + k + " without guarding (operator, wildcard or another account); use StringEquals on this account or ArnEquals/ArnLike on its applications"),
 				Failed:  []string{"confused-deputy"}}
 		}
 		sourceArn := "arn:" + a.Partition + ":kinesisanalytics:" + a.Region + ":" + a.Account + ":application/*"
