@@ -44,10 +44,12 @@ func SecretKind(key, value string) string {
 	if hasAccessKeyID(v) {
 		return "access key id"
 	}
-	if secretNamedKey(key) && !isFlagOrNumber(v) {
+	var buf [16]string
+	words := splitWords(key, buf[:])
+	if secretNamedKey(words) && !isFlagOrNumber(v) {
 		return "secret-named key"
 	}
-	if embeddedPassword(v) || userInfoKey(key, v) {
+	if embeddedPassword(v) || userInfoKey(words, v) {
 		return "embedded password"
 	}
 	return ""
@@ -99,51 +101,44 @@ var (
 // Only the last word can make the key a pointer or a setting ("db.password.arn",
 // "token.refresh.interval"): earlier words are context
 // ("aws.credentials.provider.basic.secretkey" is still a secret key).
-func secretNamedKey(key string) bool {
-	var words [16]string
-	n := splitWords(key, words[:])
-	if n == 0 {
+func secretNamedKey(words []string) bool {
+	n := len(words)
+	if n == 0 || slices.Contains(referenceWords, words[n-1]) {
 		return false
 	}
-	for _, r := range referenceWords {
-		if strings.EqualFold(words[n-1], r) {
-			return false
-		}
-	}
-	secret := false
-	for i := 0; i < n; i++ {
-		w := words[i]
-		for _, s := range secretWords {
-			secret = secret || strings.EqualFold(w, s)
+	for i, w := range words {
+		if slices.Contains(secretWords, w) {
+			return true
 		}
 		// Run-together words ("dbpassword", "clientsecret"): the unambiguous
 		// secret words count inside a word too.
 		for _, s := range compoundSecretWords {
-			secret = secret || indexFold(w, s) >= 0
-		}
-		if strings.EqualFold(w, "key") && i > 0 {
-			for _, q := range keyQualifiers {
-				secret = secret || strings.EqualFold(words[i-1], q)
+			if strings.Contains(w, s) {
+				return true
 			}
 		}
+		if w == "key" && i > 0 && slices.Contains(keyQualifiers, words[i-1]) {
+			return true
+		}
 	}
-	return secret
+	return false
 }
 
 // userInfoKey: Confluent's basic.auth.user.info and the like hold user:password.
-func userInfoKey(key, value string) bool {
-	var words [16]string
-	n := splitWords(key, words[:])
-	return n >= 2 && strings.EqualFold(words[n-2], "user") && strings.EqualFold(words[n-1], "info") &&
-		strings.Contains(value, ":")
+func userInfoKey(words []string, value string) bool {
+	n := len(words)
+	return n >= 2 && words[n-2] == "user" && words[n-1] == "info" && strings.Contains(value, ":")
 }
 
-// splitWords writes the words of s into dst (sub-slices, no copies) and returns how many.
-func splitWords(s string, dst []string) int {
+// splitWords splits s on punctuation and camelCase into lower-case words,
+// at most len(dst), written into dst; they are sub-slices of s lowered once
+// (no copy when s has no upper-case letter).
+func splitWords(s string, dst []string) []string {
+	low := lowerASCII(s)
 	n, start := 0, -1
 	flush := func(end int) {
 		if start >= 0 && n < len(dst) {
-			dst[n] = s[start:end]
+			dst[n] = low[start:end]
 			n++
 		}
 		start = -1
@@ -162,7 +157,7 @@ func splitWords(s string, dst []string) int {
 		}
 	}
 	flush(len(s))
-	return n
+	return dst[:n]
 }
 
 func isFlagOrNumber(v string) bool {
@@ -181,11 +176,14 @@ func isFlagOrNumber(v string) bool {
 // embeddedPassword finds a password inside a value: JAAS password="...",
 // JDBC password=..., or URI user-info scheme://user:pass@host.
 func embeddedPassword(v string) bool {
-	for rest := v; ; {
-		i := indexFold(rest, "password")
+	low := lowerASCII(v) // same byte offsets as v
+	for off := 0; ; {
+		i := strings.Index(low[off:], "password")
 		if i < 0 {
 			break
 		}
+		rest := v[off:]
+		off += i + len("password")
 		after := strings.TrimLeft(rest[i+len("password"):], " \t")
 		if strings.HasPrefix(after, "=") {
 			val := strings.TrimLeft(after[1:], " \t")
@@ -198,7 +196,6 @@ func embeddedPassword(v string) bool {
 				return true
 			}
 		}
-		rest = rest[i+len("password"):]
 	}
 	if i := strings.Index(v, "://"); i >= 0 {
 		host := v[i+3:]
@@ -214,12 +211,18 @@ func embeddedPassword(v string) bool {
 	return false
 }
 
-// indexFold is strings.Index ignoring ASCII case, without allocating.
-func indexFold(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
-			return i
+// lowerASCII lowers A-Z only, so byte offsets stay those of s; it allocates
+// only when s has an upper-case letter.
+func lowerASCII(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return r >= 'A' && r <= 'Z' })
+	if i < 0 {
+		return s
+	}
+	b := []byte(s)
+	for j := i; j < len(b); j++ {
+		if c := b[j]; c >= 'A' && c <= 'Z' {
+			b[j] = c + 'a' - 'A'
 		}
 	}
-	return -1
+	return string(b)
 }

@@ -45,14 +45,17 @@ func (a *Application) KinesisStreams() (arns []string, complete bool, reason str
 			// Sorted keys: the same input gives the same report on every run.
 			for _, k := range slices.Sorted(maps.Keys(g.Properties)) {
 				v := g.Properties[k]
-				if SecretKind(k, v) != "" {
-					continue // never let a credential become a "stream name" in a report
-				}
+				// The secret test comes last, on the few properties that would
+				// name a stream: it never lets a credential become a "stream
+				// name" in a report, and it is the costly test.
 				if arn, exact := streamOf(v); arn != "" && exact {
-					add(arn)
+					if SecretKind(k, v) == "" {
+						add(arn)
+					}
 				} else if strings.HasPrefix(v, UnresolvedPrefix) && containsFold(k, "stream") {
 					complete, reason = false, "runtime property "+g.ID+"/"+k+" is not resolved in the template"
-				} else if names && containsFold(k, "stream") && (hasSuffixFold(k, "name") || hasSuffixFold(k, "stream")) && isStreamName(v) {
+				} else if names && containsFold(k, "stream") && (hasSuffixFold(k, "name") || hasSuffixFold(k, "stream")) && isStreamName(v) &&
+					SecretKind(k, v) == "" {
 					add(StreamARN(a.Partition, a.Region, a.Account, v))
 				}
 			}
