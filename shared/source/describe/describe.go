@@ -214,10 +214,32 @@ func ParseJSON(data []byte) (*model.Application, error) {
 	return FromDetail(out.ApplicationDetail), nil
 }
 
-// IsDescribeJSON reports whether data looks like describe-application output.
+// IsDescribeJSON reports whether data is a JSON object with a top-level
+// "ApplicationDetail" member (describe-application output), wherever the
+// member stands (ResponseMetadata may come first).
 func IsDescribeJSON(data []byte) bool {
 	t := bytes.TrimSpace(data)
-	return len(t) > 0 && t[0] == '{' && bytes.Contains(t[:min(len(t), 256)], []byte(`"ApplicationDetail"`))
+	if len(t) == 0 || t[0] != '{' || !bytes.Contains(t, []byte(`"ApplicationDetail"`)) {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(t))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if key == "ApplicationDetail" {
+			return true
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return false
+		}
+	}
+	return false
 }
 
 // isoTimestamps rewrites numeric "...Timestamp" fields as RFC 3339 strings.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -167,6 +168,15 @@ func TestParseJSONErrors(t *testing.T) {
 	}
 	if IsDescribeJSON([]byte("Resources:\n  App: {}")) {
 		t.Error("YAML template taken for describe output")
+	}
+	// The member may stand after others, however long they are; a template
+	// that merely mentions the word is not describe output.
+	late := `{"ResponseMetadata":{"RequestId":"` + strings.Repeat("0", 300) + `"},"ApplicationDetail":{"ApplicationName":"a"}}`
+	if !IsDescribeJSON([]byte(late)) {
+		t.Error("describe output with ApplicationDetail after byte 256 not recognised")
+	}
+	if IsDescribeJSON([]byte(`{"Resources":{"App":{"Type":"AWS::KinesisAnalyticsV2::Application","Metadata":{"ApplicationDetail":"x"}}}}`)) {
+		t.Error("a template mentioning ApplicationDetail below the top level taken for describe output")
 	}
 }
 
