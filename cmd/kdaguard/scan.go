@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
+
 	"github.com/kdaguard/kdaguard/shared/collect"
 	"github.com/kdaguard/kdaguard/shared/model"
 	"github.com/kdaguard/kdaguard/shared/remediate"
@@ -73,7 +76,9 @@ func runScan(args []string, stdout, stderr io.Writer) (int, error) {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	cfg, err := collect.Config(ctx)
+	// The SDK's own log lines (an IMDS fallback WARN) would break the
+	// one-line error promise; failures come back as errors anyway.
+	cfg, err := collect.Config(ctx, config.WithLogger(logging.Nop{}))
 	if err != nil {
 		return exitError, fmt.Errorf("AWS configuration: %w", err)
 	}
@@ -83,7 +88,7 @@ func runScan(args []string, stdout, stderr io.Writer) (int, error) {
 	if len(names) == 0 {
 		list, err := session.ListApplications(ctx)
 		if err != nil {
-			return exitError, fmt.Errorf("list applications: %w", err)
+			return exitError, err // it says "list applications: ..." already
 		}
 		for _, a := range list {
 			names = append(names, *a.ApplicationName)

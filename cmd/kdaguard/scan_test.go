@@ -69,6 +69,14 @@ func TestScanReportsLiveApplicationsAndWritesNothing(t *testing.T) {
 	if strings.Contains(out.String()+errb.String(), "demo-Plaintext-Pa55word") {
 		t.Error("a planted credential reached the output")
 	}
+	if strings.Contains(out.String(), `"file"`) {
+		t.Error("scan JSON names a file; live applications have none")
+	}
+	var table bytes.Buffer
+	run([]string{"scan", "--rule", "KDA.RES.1"}, &table, &errb)
+	if !strings.HasPrefix(table.String(), "  STATUS") {
+		t.Errorf("scan table should start with its column heading, not a file heading:\n%s", table.String())
+	}
 	for _, e := range env.Journal() {
 		if !strings.HasPrefix(e.Operation, "Describe") && !strings.HasPrefix(e.Operation, "List") && !strings.HasPrefix(e.Operation, "Get") {
 			t.Errorf("scan without --apply made %s:%s", e.Service, e.Operation)

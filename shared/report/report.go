@@ -26,7 +26,8 @@ import (
 // Item is one rule's finding on one application read from File.
 type Item struct {
 	// File is the file the application was read from, as the user named it
-	// (the template inside a cloud assembly for a cdk.out folder).
+	// (the template inside a cloud assembly for a cdk.out folder); "" for an
+	// application read live (scan), which then has no file heading.
 	File    string
 	App     *model.Application
 	Finding rules.Finding
@@ -89,7 +90,7 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 
 // jsonFinding is one finding of `kdaguard check --format json`.
 type jsonFinding struct {
-	File     string         `json:"file"`
+	File     string         `json:"file,omitempty"`
 	Resource string         `json:"resource"`
 	Line     int            `json:"line,omitempty"`
 	Rule     string         `json:"rule"`
@@ -131,7 +132,9 @@ func WriteTable(w io.Writer, items []Item) error {
 			if i > 0 {
 				b.WriteByte('\n')
 			}
-			b.WriteString(it.File + "\n")
+			if it.File != "" {
+				b.WriteString(it.File + "\n")
+			}
 			tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "  STATUS\tSEVERITY\tRULE\tRESOURCE\tMESSAGE")
 			for _, jt := range items[i:] {
