@@ -37,11 +37,11 @@ var Functions = []string{Evaluator, Remediator}
 
 // Sizing, from `make size` (the compiled bootstraps under the RIE against
 // localaws; figures in infra/README.md): a scheduled run of every rule over
-// 500 fully related applications peaks at about 56 MB resident and a merged
-// remediation at about 30 MB, so 128 MB leaves at least 2x headroom. CPU,
+// 500 fully related applications peaks at 52-60 MB resident and a merged
+// remediation at about 32 MB, so 128 MB leaves at least 2x headroom. CPU,
 // which Lambda gives in proportion to memory (1 vCPU at 1,769 MB), is about
-// 0.7 ms per application per rule run and 16 ms per remediation: at 128 MB a
-// 500-application run needs about 5 s of its 300 s and a remediation 0.25 s.
+// 0.8 ms per application per rule run and 20 ms per remediation: at 128 MB a
+// 500-application run needs about 6 s of its 300 s and a remediation 0.3 s.
 // GoMemLimit makes the Go collector work harder near the limit instead of
 // letting the function be killed for memory.
 const (
