@@ -48,18 +48,18 @@ func init() {
 			{Name: "targetLogLevel", Type: TypeString, Default: "INFO", Allowed: []string{"DEBUG", "INFO", "WARN", "ERROR"},
 				Description: "Log level the fix sets; it must be one of allowedLogLevels. When not given: INFO if allowed, else the first of allowedLogLevels."},
 		},
+		// The fix sets targetLogLevel: one that the check rejects would update
+		// (and restart) the application on every run without ever complying.
+		CheckParams: func(p Params) error {
+			if target := p.String("targetLogLevel"); p.Given("targetLogLevel") && !p.ListHas("allowedLogLevels", target) {
+				return fmt.Errorf("parameter targetLogLevel %q is not in allowedLogLevels %q: the fix would never make the application comply; set targetLogLevel to an allowed level",
+					target, p.String("allowedLogLevels"))
+			}
+			return nil
+		},
 		Remediation: Remediation{Kind: RemediationAuto, Call: "kinesisanalyticsv2:UpdateApplication",
 			Description: "Set MonitoringConfiguration to CUSTOM with the target log level, in the application's one merged update."},
 		Check: checkLogLevel,
-	})
-	// The fix sets targetLogLevel: one that the check rejects would update
-	// (and restart) the application on every run without ever complying.
-	checkParams("KDA.MON.2", func(p Params) error {
-		if target := p.String("targetLogLevel"); p.Given("targetLogLevel") && !p.ListHas("allowedLogLevels", target) {
-			return fmt.Errorf("parameter targetLogLevel %q is not in allowedLogLevels %q: the fix would never make the application comply; set targetLogLevel to an allowed level",
-				target, p.String("allowedLogLevels"))
-		}
-		return nil
 	})
 	register(&Rule{
 		ID:        "KDA.MON.3",

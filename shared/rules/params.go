@@ -43,13 +43,6 @@ type Param struct {
 	BareNames bool
 }
 
-// paramChecks holds the checks between one rule's parameters (for example a
-// fix target that must satisfy the rule's own check, so the fix cannot loop),
-// keyed by rule id; rule files add theirs from init with checkParams.
-var paramChecks = map[string]func(Params) error{}
-
-func checkParams(ruleID string, f func(Params) error) { paramChecks[ruleID] = f }
-
 // Params are a rule's parameter values: overrides over defaults, validated
 // when built, so checks read them without error handling.
 type Params struct {
@@ -77,8 +70,8 @@ func NewParams(r *Rule, overrides map[string]string) (Params, error) {
 		}
 		p.values[name] = v
 	}
-	if check := paramChecks[r.ID]; check != nil {
-		if err := check(p); err != nil {
+	if r.CheckParams != nil {
+		if err := r.CheckParams(p); err != nil {
 			return Params{}, fmt.Errorf("%s: %w", r.ID, err)
 		}
 	}

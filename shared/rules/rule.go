@@ -15,15 +15,19 @@ import (
 
 // Rule is one security rule.
 type Rule struct {
-	ID          string
-	Title       string
-	Topic       Topic
-	Severity    Severity
-	Rationale   string
-	Doc         string // documentation page the rule comes from
-	NIST        []string
-	PCI         []string
-	Params      []Param
+	ID        string
+	Title     string
+	Topic     Topic
+	Severity  Severity
+	Rationale string
+	Doc       string // documentation page the rule comes from
+	NIST      []string
+	PCI       []string
+	Params    []Param
+	// CheckParams, when set, checks the parameters together once each is
+	// valid on its own (a fix target that the rule's own check must accept,
+	// so that the fix cannot loop).
+	CheckParams func(Params) error
 	Needs       []model.Facet
 	Scope       Scope
 	Remediation Remediation
